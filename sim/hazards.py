@@ -1,0 +1,115 @@
+"""Hazards: the rates of the things that can happen to a person, and how their times are drawn.
+
+Every transition is a competing risk. A person's rates depend on where they are and on what
+they are doing; when either changes, all their clocks are drawn again (the rates are
+piecewise constant, so redrawing from "now" is exact). Two hazards are highest just after a
+discharge and fall after a window (relapse, F12; mortality, F14): they are drawn from a
+piecewise-constant hazard with one breakpoint.
+
+Rates are per day. Python's ``random.Random`` is used for scalar draws: it is several times
+faster than a numpy scalar draw, and each person has a stream of their own.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.person import Person
+
+INF = math.inf
+DAYS_PER_YEAR = 365.0
+
+
+def exp_time(rng: random.Random, rate: float) -> float:
+    """Time to an event with a constant hazard ``rate`` per day (``inf`` if the rate is 0)."""
+    if rate <= 0.0:
+        return INF
+    return rng.expovariate(rate)
+
+
+def piecewise_time(
+    rng: random.Random, rate_before: float, rate_after: float, until_break: float
+) -> float:
+    """Time to an event whose hazard is ``rate_before`` for ``until_break`` days, then ``rate_after``.
+
+    Inverts the cumulative hazard with one unit-exponential draw.
+    """
+    target = rng.expovariate(1.0)
+    until_break = max(until_break, 0.0)
+    head = rate_before * until_break
+    if head > 0.0 and target <= head:
+        return target / rate_before
+    if rate_after <= 0.0:
+        return INF
+    return until_break + (target - head) / rate_after
+
+
+def gamma_duration(rng: random.Random, mean: float, cv: float) -> float:
+    """A positive duration with the given mean and coefficient of variation.
+
+    Gamma with shape ``1/cv**2``: ``cv = 1`` is exponential (needed for M/M/c docking),
+    ``cv < 1`` is more regular, ``cv > 1`` has a longer tail.
+    """
+    if mean <= 0.0:
+        return 0.0
+    shape = 1.0 / (cv * cv)
+    return rng.gammavariate(shape, mean / shape)
+
+
+def relapse_rate(person: Person) -> float:
+    """Relapse hazard per day for a person not in active use, before the early-window factor.
+
+    Place matters (mechanism 3 and 8): temporary housing and the street raise it, staffed and
+    training units and follow-up lower it, a unit in the zone of the person's using network
+    raises it.
+    """
+    from sim.person import State  # local import: person imports this module
+
+    cfg = person.model.cfg.relapse
+    rate = cfg.rate_per_day
+    if person.state is State.STREET:
+        rate *= cfg.street_multiplier
+    elif person.state is State.TEMPORARY:
+        staffed = person.model.cfg.temporary.staffed
+        rate *= cfg.temporary_staffed_multiplier if staffed else cfg.temporary_multiplier
+    elif person.state is State.HOUSED and person.unit is not None:
+        rate *= person.unit.kind.relapse_multiplier
+        if person.unit.zone == person.network_zone:
+            rate *= cfg.network_zone_multiplier
+    if person.in_followup:
+        rate *= person.model.cfg.followup.relapse_multiplier
+    return rate
+
+
+def eviction_rate(person: Person) -> float:
+    """Eviction hazard per day for a tenant who lives in their unit (mechanism 4).
+
+    Raised by active use in a unit that does not tolerate it, by each level of support need
+    the unit does not meet, and by low housing competence; lowered by follow-up.
+    """
+    cfg = person.model.cfg.eviction
+    unit = person.unit
+    assert unit is not None
+    kind = unit.kind
+    rate = cfg.rate_per_day * kind.eviction_multiplier
+    if person.using:
+        rate *= cfg.using_in_tolerant_multiplier if kind.tolerates_use else cfg.using_in_intolerant_multiplier
+    shortfall = max(0, int(person.need) - kind.support_level)
+    if shortfall:
+        rate *= cfg.mismatch_multiplier_per_level**shortfall
+    rate *= 1.0 + cfg.low_competence_multiplier * (1.0 - person.competence)
+    if person.in_followup:
+        rate *= person.model.cfg.followup.eviction_multiplier
+    return rate
+
+
+def mortality_rates(person: Person) -> tuple[float, float]:
+    """Death hazard per day (baseline, early-window) for this person (F14)."""
+    cfg = person.model.cfg.exits
+    rate = cfg.mortality_per_100_person_years / 100.0 / DAYS_PER_YEAR
+    if person.using:
+        rate *= cfg.mortality_using_multiplier
+    return rate, rate * cfg.mortality_early_multiplier

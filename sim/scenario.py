@@ -1,0 +1,528 @@
+"""Scenario files: schema, loading, ``extends``, ``--set`` overrides and validation.
+
+A scenario is a TOML file in ``scenarios/`` (or anywhere on disk). It is validated with
+pydantic on load; every problem is collected and reported as one :class:`ScenarioError`
+whose lines name the file, the dotted key, the value and what is allowed.
+
+Units are in the key names (``_days``, ``_per_day``, ``_per_year``, ``_prob``, ``_share``);
+the shipped ``baseline.toml`` carries each value's unit and source as a trailing comment.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+Probability = Field(ge=0.0, le=1.0)
+NEED_LEVELS = ("low", "medium", "high", "rop")
+
+
+class ScenarioError(Exception):
+    """A scenario could not be loaded. ``problems`` holds one readable line per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class RunConfig(_Section):
+    """How long to simulate and what to discard."""
+
+    years: float = Field(gt=0, le=200)
+    warmup_days: float = Field(ge=0)
+    replications: int = Field(ge=1, le=100_000)
+    sample_every_days: float = Field(gt=0)
+
+
+class ZonesConfig(_Section):
+    """Named parts of the municipality (thesis 7.3.1: a plan for 3-4 zones)."""
+
+    names: list[str] = Field(min_length=1)
+
+
+class PopulationConfig(_Section):
+    """Who the people are when they enter the system (mechanism 11)."""
+
+    need_shares: dict[Literal["low", "medium", "high", "rop"], float]
+    female_share: float = Probability
+    age_mean_years: float = Field(ge=18, le=90)
+    age_sd_years: float = Field(ge=0)
+    age_min_years: float = Field(ge=16)
+    age_max_years: float = Field(le=100)
+    competence_mean: dict[Literal["low", "medium", "high", "rop"], float]
+    competence_sd: float = Field(ge=0, le=1)
+    preferred_zone_weights: dict[str, float]
+    network_zone_weights: dict[str, float]
+    prefers_network_zone_prob: float = Probability
+
+
+class InflowConfig(_Section):
+    """New people entering the system (Poisson arrivals)."""
+
+    treatment_referrals_per_year: float = Field(ge=0)
+    prison_releases_per_year: float = Field(ge=0)
+    nav_homeless_per_year: float = Field(ge=0)
+    new_person_using_prob: float = Probability
+
+
+class InitialConfig(_Section):
+    """The population already in the system at day 0."""
+
+    in_treatment: int = Field(ge=0)
+    in_prison: int = Field(ge=0)
+    in_temporary: int = Field(ge=0)
+    on_street: int = Field(ge=0)
+    housed_share: float = Probability
+    using_share: float = Probability
+
+
+class TreatmentConfig(_Section):
+    """Inpatient substance treatment (TSB): beds, a queue and a length of stay."""
+
+    beds: int = Field(ge=0)
+    stay_days_mean: float = Field(gt=0)
+    stay_days_cv: float = Field(gt=0)
+    referral_rate_per_day_using: float = Field(ge=0)
+    homeless_referral_multiplier: float = Field(ge=0)
+
+
+class PrisonConfig(_Section):
+    """Prison: incarceration of people in active use, and sentence length."""
+
+    incarceration_rate_per_year_using: float = Field(ge=0)
+    sentence_days_mean: float = Field(gt=0)
+    sentence_days_cv: float = Field(gt=0)
+
+
+class CoordinationConfig(_Section):
+    """Coordination between institutions and the housing office (mechanism 2)."""
+
+    application_timing: Literal["admission", "discharge"]
+    notice_delay_days: float = Field(ge=0)
+    hold_discharge_share: float = Probability
+    hold_max_days: float = Field(ge=0)
+
+
+class DischargeConfig(_Section):
+    """Where people without ready housing go at discharge (mechanism 1)."""
+
+    treatment_to_temporary_prob: float = Probability
+    prison_to_temporary_prob: float = Probability
+
+
+class TemporaryConfig(_Section):
+    """NAV temporary housing (mechanism 3)."""
+
+    capacity: int | Literal["unlimited"]
+    staffed: bool
+    leave_rate_per_day: float = Field(ge=0)
+    street_to_nav_rate_per_day: float = Field(ge=0)
+
+
+class HousingOfficeConfig(_Section):
+    """The housing office: waiting list, allocation meetings and matching (mechanism 6)."""
+
+    meeting_interval_days: float = Field(gt=0)
+    rule: Literal["fcfs", "need_priority", "best_fit"]
+    processing_days: float = Field(ge=0)
+    move_in_delay_days_mean: float = Field(ge=0)
+    move_in_delay_days_cv: float = Field(gt=0)
+    require_housing_ready: bool
+    move_on_lead_days: float = Field(ge=0)
+
+
+class ChoiceConfig(_Section):
+    """User choice: declining offers and what a decline costs (mechanism 7)."""
+
+    max_declines: int | Literal["unlimited"]
+    after_limit: Literal["must_accept", "back_of_queue", "lower_priority", "temporary_only"]
+    decline_prob_preferred_zone: float = Probability
+    decline_prob_other_zone: float = Probability
+    decline_multiplier_in_temporary: float = Field(ge=0)
+    reapply_after_days: float = Field(ge=0)
+
+
+class FollowupConfig(_Section):
+    """Follow-up teams in the home (mechanism 9)."""
+
+    capacity: int = Field(ge=0)
+    min_need: Literal["low", "medium", "high", "rop"]
+    duration_days: float = Field(gt=0)
+    end_on_no_contact: bool
+    no_contact_rate_per_day_using: float = Field(ge=0)
+    relapse_multiplier: float = Field(ge=0)
+    eviction_multiplier: float = Field(ge=0)
+
+
+class RelapseConfig(_Section):
+    """Relapse and remission hazards (mechanism 8)."""
+
+    rate_per_day: float = Field(ge=0)
+    early_multiplier: float = Field(ge=0)
+    early_window_days: float = Field(ge=0)
+    street_multiplier: float = Field(ge=0)
+    temporary_multiplier: float = Field(ge=0)
+    temporary_staffed_multiplier: float = Field(ge=0)
+    network_zone_multiplier: float = Field(ge=0)
+    remission_rate_per_day: float = Field(ge=0)
+    competence_loss: float = Field(ge=0, le=1)
+
+
+class EvictionConfig(_Section):
+    """Eviction hazard for tenants of municipal housing (mechanism 4)."""
+
+    rate_per_day: float = Field(ge=0)
+    using_in_intolerant_multiplier: float = Field(ge=0)
+    using_in_tolerant_multiplier: float = Field(ge=0)
+    mismatch_multiplier_per_level: float = Field(ge=1)
+    low_competence_multiplier: float = Field(ge=0)
+    to_temporary_prob: float = Probability
+
+
+class ExitsConfig(_Section):
+    """Leaving the system: own housing, moving away, death."""
+
+    own_housing_rate_per_year_housed: float = Field(ge=0)
+    own_housing_rate_per_year_homeless: float = Field(ge=0)
+    own_housing_min_competence: float = Field(ge=0, le=1)
+    own_housing_using_multiplier: float = Field(ge=0)
+    move_away_rate_per_year: float = Field(ge=0)
+    mortality_per_100_person_years: float = Field(ge=0)
+    mortality_using_multiplier: float = Field(ge=0)
+    mortality_early_multiplier: float = Field(ge=0)
+    mortality_early_window_days: float = Field(ge=0)
+
+
+class UnitTypeConfig(_Section):
+    """One kind of municipal unit (differentiated stock, mechanism 4)."""
+
+    support_level: int = Field(ge=0, le=3)
+    tolerates_use: bool
+    tenancy_days: float = Field(gt=0)
+    renewable: bool
+    renewal_requires_not_using: bool
+    relapse_multiplier: float = Field(ge=0)
+    eviction_multiplier: float = Field(ge=0)
+    competence_gain_per_year: float = Field(ge=0, le=1)
+    units: dict[str, int]
+
+
+class StockAddition(_Section):
+    """New units added to the stock on a given day."""
+
+    day: float = Field(ge=0)
+    type: str
+    zone: str
+    count: int = Field(ge=1)
+
+
+class StockConfig(_Section):
+    """The municipal stock: unit types, attrition and additions (mechanisms 4-5)."""
+
+    loss_prob_after_eviction: float = Probability
+    types: dict[str, UnitTypeConfig] = Field(min_length=1)
+    additions: list[StockAddition] = Field(default_factory=list)
+
+
+class Scenario(_Section):
+    """A whole scenario: every parameter of one model run."""
+
+    name: str
+    description: str
+    seed: int = Field(ge=0, lt=2**63)
+    run: RunConfig
+    zones: ZonesConfig
+    population: PopulationConfig
+    inflow: InflowConfig
+    initial: InitialConfig
+    treatment: TreatmentConfig
+    prison: PrisonConfig
+    coordination: CoordinationConfig
+    discharge: DischargeConfig
+    temporary: TemporaryConfig
+    housing_office: HousingOfficeConfig
+    choice: ChoiceConfig
+    followup: FollowupConfig
+    relapse: RelapseConfig
+    eviction: EvictionConfig
+    exits: ExitsConfig
+    stock: StockConfig
+
+    @property
+    def total_days(self) -> float:
+        """Length of a run in days, warm-up included."""
+        return self.run.years * 365.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every effective parameter, as plain TOML-ready data."""
+        return self.model_dump(mode="python")
+
+    def to_toml(self) -> str:
+        """Every effective parameter as TOML (the ``scenario.resolved.toml`` format)."""
+        return tomli_w.dumps(self.to_dict())
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario file from a path or a shipped scenario's name."""
+    text = str(name_or_path)
+    candidates = [Path(text)]
+    if relative_to is not None:
+        candidates.insert(0, relative_to / text)
+    if not text.endswith(".toml"):
+        candidates.append(SCENARIO_DIR / f"{text}.toml")
+    candidates.append(SCENARIO_DIR / text)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    names = ", ".join(scenario_names())
+    raise ScenarioError(
+        text,
+        [f"no scenario file or shipped scenario of that name; shipped scenarios: {names}"],
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), [f"not valid TOML: {exc}"]) from None
+    except OSError as exc:
+        raise ScenarioError(str(path), [f"cannot be read: {exc.strerror}"]) from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge tables; any other value (arrays included) is replaced whole."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a file and everything it ``extends``, merged, child over parent."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(str(path), [f"extends: circular chain {cycle}"])
+    data = _read_toml(path)
+    parent_ref = data.pop("extends", None)
+    if parent_ref is None:
+        return data
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(
+            str(path), [f"extends = {parent_ref!r}: must be a file name such as 'baseline.toml'"]
+        )
+    try:
+        parent_path = resolve_path(parent_ref, relative_to=path.parent)
+    except ScenarioError:
+        raise ScenarioError(
+            str(path),
+            [f"extends = {parent_ref!r}: no such scenario; shipped: {', '.join(scenario_names())}"],
+        ) from None
+    return _merge(_load_raw(parent_path, (*chain, path)), data)
+
+
+def parse_set(assignments: list[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", "c=fcfs"]`` into a nested override table.
+
+    The value is read as a TOML value (``1``, ``0.5``, ``true``, ``"x"``, ``[1, 2]``); a bare
+    word that is not TOML is taken as a string, so ``--set housing_office.rule=best_fit`` works.
+    """
+    out: dict[str, Any] = {}
+    problems = []
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            problems.append(f"{item!r}: expected KEY=VALUE with a dotted KEY, e.g. choice.max_declines=1")
+            continue
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                problems.append(f"{item!r}: {part} is set twice as a value and a table")
+                break
+        else:
+            node[parts[-1]] = value
+    if problems:
+        raise ScenarioError("--set", problems)
+    return out
+
+
+def _describe_allowed(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = {
+            "greater_than_equal": f">= {ctx.get('ge')}",
+            "less_than_equal": f"<= {ctx.get('le')}",
+            "greater_than": f"> {ctx.get('gt')}",
+            "less_than": f"< {ctx.get('lt')}",
+        }
+        return f"out of range: allowed is {bounds[kind]}"
+    return err["msg"]
+
+
+def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
+    lines = []
+    seen = set()
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        # Union types report one error per branch (e.g. int and 'unlimited'); merge them.
+        if loc and loc[-1] in ("int", "literal['unlimited']", "bool", "float", "str"):
+            loc = loc[:-1]
+        key = ".".join(loc) or "(top level)"
+        if key in seen:
+            continue
+        seen.add(key)
+        allowed = _describe_allowed(err)
+        if err["type"] == "missing":
+            lines.append(f"{key}: {allowed}")
+            continue
+        value = _lookup(data, loc)
+        lines.append(f"{key} = {value!r}: {allowed}")
+    return lines
+
+
+def _lookup(data: Any, loc: list[str]) -> Any:
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _cross_check(s: Scenario) -> list[str]:
+    """Checks that span sections: zone names, shares that must sum to one, ages."""
+    problems = []
+    zones = set(s.zones.names)
+    if len(zones) != len(s.zones.names):
+        problems.append(f"zones.names = {s.zones.names!r}: zone names must be unique")
+    for field in ("preferred_zone_weights", "network_zone_weights"):
+        weights = getattr(s.population, field)
+        for zone, w in weights.items():
+            if zone not in zones:
+                problems.append(f"population.{field}.{zone}: unknown zone; zones are {sorted(zones)}")
+            if w < 0:
+                problems.append(f"population.{field}.{zone} = {w!r}: weights must be >= 0")
+        if sum(weights.values()) <= 0:
+            problems.append(f"population.{field} = {weights!r}: at least one weight must be > 0")
+    shares = s.population.need_shares
+    if set(shares) != set(NEED_LEVELS):
+        problems.append(f"population.need_shares = {shares!r}: give a share for each of {list(NEED_LEVELS)}")
+    elif any(v < 0 for v in shares.values()) or abs(sum(shares.values()) - 1.0) > 1e-6:
+        problems.append(f"population.need_shares = {shares!r}: shares must be >= 0 and sum to 1")
+    comp = s.population.competence_mean
+    if set(comp) != set(NEED_LEVELS):
+        problems.append(f"population.competence_mean = {comp!r}: give a value for each of {list(NEED_LEVELS)}")
+    for level, v in comp.items():
+        if not 0 <= v <= 1:
+            problems.append(f"population.competence_mean.{level} = {v!r}: allowed is 0 to 1")
+    if s.population.age_min_years >= s.population.age_max_years:
+        problems.append(
+            f"population.age_min_years = {s.population.age_min_years!r}: must be below "
+            f"age_max_years ({s.population.age_max_years})"
+        )
+    if s.run.warmup_days >= s.total_days:
+        problems.append(
+            f"run.warmup_days = {s.run.warmup_days!r}: must be shorter than the run "
+            f"({s.total_days:g} days = run.years * 365)"
+        )
+    for tname, t in s.stock.types.items():
+        for zone, n in t.units.items():
+            if zone not in zones:
+                problems.append(f"stock.types.{tname}.units.{zone}: unknown zone; zones are {sorted(zones)}")
+            if n < 0:
+                problems.append(f"stock.types.{tname}.units.{zone} = {n!r}: a unit count must be >= 0")
+    for i, add in enumerate(s.stock.additions):
+        if add.type not in s.stock.types:
+            problems.append(
+                f"stock.additions.{i}.type = {add.type!r}: unknown unit type; types are {sorted(s.stock.types)}"
+            )
+        if add.zone not in zones:
+            problems.append(f"stock.additions.{i}.zone = {add.zone!r}: unknown zone; zones are {sorted(zones)}")
+    return problems
+
+
+def validate(data: dict[str, Any], source: str) -> Scenario:
+    """Validate raw scenario data, raising one :class:`ScenarioError` with every problem."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, _format_validation(exc, data)) from None
+    problems = _cross_check(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def load(
+    name_or_path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    set_args: list[str] | None = None,
+) -> Scenario:
+    """Load, merge and validate a scenario.
+
+    Args:
+        name_or_path: A path to a TOML file, or the name of a file in ``scenarios/``.
+        overrides: A nested table merged over the file (the Python API's ``--set``).
+        set_args: ``KEY=VALUE`` strings as given to ``--set``.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: With one line per problem, naming the file, key, value and what is allowed.
+    """
+    path = resolve_path(name_or_path)
+    data = _load_raw(path)
+    source = str(path)
+    if overrides:
+        data = _merge(data, overrides)
+        source += " (with overrides)"
+    if set_args:
+        data = _merge(data, parse_set(set_args))
+        source += " (with --set " + " ".join(set_args) + ")"
+    return validate(data, source)
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with a nested override table merged in and re-validated."""
+    return validate(_merge(scenario.to_dict(), overrides), f"{scenario.name} (with overrides)")

@@ -1,0 +1,58 @@
+"""Writing a run's outputs: all or nothing.
+
+Files are written into a hidden folder beside the target and moved into place only when every
+file is written, so a failed or interrupted run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from sim.experiment import RunResult
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+def default_out_dir(scenario_name: str) -> Path:
+    """``results/<scenario name>``."""
+    return RESULTS_DIR / scenario_name
+
+
+def summary_json(result: RunResult) -> str:
+    """``summary.json`` text: deterministic for a given scenario and seed (no timestamps)."""
+    return json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write every output of a run to ``out`` (replacing what was there).
+
+    Args:
+        result: The run.
+        out: Target folder.
+        extra: Called with the staging folder to add more files (figures).
+
+    Returns:
+        The folder written.
+    """
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (staging / "summary.json").write_text(summary_json(result), encoding="utf-8")
+        (staging / "scenario.resolved.toml").write_text(result.scenario.to_toml(), encoding="utf-8")
+        result.replications.to_parquet(staging / "replications.parquet", index=False)
+        result.spells.to_parquet(staging / "spells.parquet", index=False)
+        result.states.to_parquet(staging / "states.parquet", index=False)
+        if extra is not None:
+            extra(staging)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
