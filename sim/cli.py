@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out_console = Console()
+out_console = Console() if sys.stdout.isatty() else Console(width=140)
 err_console = Console(stderr=True)
 
 HEADLINE = (
@@ -36,9 +36,9 @@ HEADLINE = (
 
 
 def _fail(exc: ScenarioError) -> None:
-    err_console.print(f"[bold red]error:[/] {exc.source}:", highlight=False)
+    err_console.print(f"[bold red]error:[/] {exc.source}:", highlight=False, soft_wrap=True)
     for problem in exc.problems:
-        err_console.print(f"  - {problem}", highlight=False, markup=False)
+        err_console.print(f"  - {problem}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -67,10 +67,11 @@ def _format(value: float | None, unit: str) -> str:
 def results_table(summary: dict[str, Any]) -> Table:
     """The readable table of outcomes printed after a run."""
     table = Table(title=f"{summary['scenario']}: {summary['replications']} replications, seed {summary['seed']}")
-    table.add_column("outcome")
-    table.add_column("mean", justify="right")
-    table.add_column("95% CI", justify="right")
-    table.add_column("unit")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("what it is (docs/metrics.md)")
     metrics = summary["metrics"]
     order = [*HEADLINE, *(m for m in metrics if m not in HEADLINE)]
     for name in order:
@@ -78,7 +79,7 @@ def results_table(summary: dict[str, Any]) -> Table:
         lo, hi = m["ci95"]
         ci = "-" if lo is None else f"{_format(lo, m['unit'])} to {_format(hi, m['unit'])}"
         unit = "%" if m["unit"] == "share" else m["unit"]
-        table.add_row(f"{m['description']} [dim]({name})[/]", _format(m["mean"], m["unit"]), ci, unit)
+        table.add_row(name, _format(m["mean"], m["unit"]), ci, unit, m["description"])
     return table
 
 

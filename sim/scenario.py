@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +22,7 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 Probability = Field(ge=0.0, le=1.0)
 NEED_LEVELS = ("low", "medium", "high", "rop")
+Count = Annotated[int, Field(ge=0)]
 
 
 class ScenarioError(Exception):
@@ -125,7 +126,7 @@ class DischargeConfig(_Section):
 class TemporaryConfig(_Section):
     """NAV temporary housing (mechanism 3)."""
 
-    capacity: int | Literal["unlimited"]
+    capacity: Count | Literal["unlimited"]
     staffed: bool
     leave_rate_per_day: float = Field(ge=0)
     street_to_nav_rate_per_day: float = Field(ge=0)
@@ -146,7 +147,7 @@ class HousingOfficeConfig(_Section):
 class ChoiceConfig(_Section):
     """User choice: declining offers and what a decline costs (mechanism 7)."""
 
-    max_declines: int | Literal["unlimited"]
+    max_declines: Count | Literal["unlimited"]
     after_limit: Literal["must_accept", "back_of_queue", "lower_priority", "temporary_only"]
     decline_prob_preferred_zone: float = Probability
     decline_prob_other_zone: float = Probability
@@ -397,23 +398,30 @@ def _describe_allowed(err: dict[str, Any]) -> str:
 
 
 def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
-    lines = []
-    seen = set()
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    locs: dict[str, list[str]] = {}
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"]]
-        # Union types report one error per branch (e.g. int and 'unlimited'); merge them.
-        if loc and loc[-1] in ("int", "literal['unlimited']", "bool", "float", "str"):
+        # A union (e.g. ``int | "unlimited"``) reports one error per branch, tagged with the
+        # branch's name as the last element of the location; they are merged into one line.
+        if loc and (loc[-1] in ("int", "bool", "float", "str", "constrained-int") or loc[-1].startswith("literal[")):
             loc = loc[:-1]
         key = ".".join(loc) or "(top level)"
-        if key in seen:
+        by_key.setdefault(key, []).append(err)
+        locs[key] = loc
+    lines = []
+    for key, errs in by_key.items():
+        if errs[0]["type"] == "missing":
+            lines.append(f"{key}: required key is missing")
             continue
-        seen.add(key)
-        allowed = _describe_allowed(err)
-        if err["type"] == "missing":
-            lines.append(f"{key}: {allowed}")
-            continue
-        value = _lookup(data, loc)
-        lines.append(f"{key} = {value!r}: {allowed}")
+        allowed = [_describe_allowed(e) for e in errs]
+        if len(allowed) > 1:
+            text = "allowed is " + " or ".join(
+                a.removeprefix("Input should be ").removeprefix("out of range: allowed is ") for a in allowed
+            )
+        else:
+            text = allowed[0]
+        lines.append(f"{key} = {_lookup(data, locs[key])!r}: {text}")
     return lines
 
 
