@@ -10,7 +10,8 @@ Matching rules (``housing_office.rule``):
         their need, in their preferred zone where possible.
 
 A priority penalty (a decline past the limit with ``after_limit = "lower_priority"``) sorts an
-applicant after everyone with a smaller penalty under every rule.
+applicant after everyone with a smaller penalty under every rule. With
+``coordination.institution_priority``, applicants in treatment or prison go next.
 """
 
 from __future__ import annotations
@@ -41,11 +42,22 @@ class Answer(Enum):
         return self is not Answer.ACCEPTED
 
 
-def order_applicants(rule: str, applications: Iterable[Application]) -> list[Application]:
-    """Applicants in the order the meeting goes through them."""
+def order_applicants(
+    rule: str, applications: Iterable[Application], institution_first: bool = False
+) -> list[Application]:
+    """Applicants in the order the meeting goes through them.
+
+    With ``institution_first`` (coordinated discharge planning), people now in treatment or
+    prison come before everyone else with the same penalty, so housing can be ready when they
+    leave.
+    """
+
+    def inside(a: Application) -> int:
+        return 0 if institution_first and a.person.in_institution else 1
+
     if rule == "need_priority":
-        return sorted(applications, key=lambda a: (a.penalty, -int(a.person.need), a.queue_day, a.serial))
-    return sorted(applications, key=lambda a: (a.penalty, a.queue_day, a.serial))
+        return sorted(applications, key=lambda a: (a.penalty, inside(a), -int(a.person.need), a.queue_day, a.serial))
+    return sorted(applications, key=lambda a: (a.penalty, inside(a), a.queue_day, a.serial))
 
 
 def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> Unit:

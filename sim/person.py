@@ -111,8 +111,16 @@ class Person(mesa.Agent):
         self.admissions = 0
         self.relapses = 0
         self.evictions = 0
+        self.offers = 0
+        self.declines = 0
+        self.temporary_spells = 0
 
     # ------------------------------------------------------------------ helpers
+
+    @property
+    def in_institution(self) -> bool:
+        """In treatment or prison now."""
+        return self.state in INSTITUTION
 
     @property
     def is_in_temporary(self) -> bool:
@@ -130,6 +138,7 @@ class Person(mesa.Agent):
                 model.temporary.leave()
         if new is State.TEMPORARY:
             model.temporary.enter()
+            self.temporary_spells += 1
         model.counts[new] += 1
         self.state = new
         self.spell_start = model.time

@@ -114,6 +114,7 @@ class CoordinationConfig(_Section):
     notice_delay_days: float = Field(ge=0)
     hold_discharge_share: float = Probability
     hold_max_days: float = Field(ge=0)
+    institution_priority: bool
 
 
 class DischargeConfig(_Section):

@@ -81,7 +81,8 @@ class HousingOffice:
         vacant = list(stock.vacant.values())
         candidates = [a for a in self.applications.values() if self._eligible(a)]
         choice = model.cfg.choice
-        for app in allocation.order_applicants(self.cfg.rule, candidates):
+        institution_first = model.cfg.coordination.institution_priority
+        for app in allocation.order_applicants(self.cfg.rule, candidates, institution_first):
             if not vacant:
                 break
             person = app.person
@@ -90,6 +91,8 @@ class HousingOffice:
                 choice, unit.zone == person.preferred_zone, person.is_in_temporary
             )
             verdict = allocation.answer(choice, person.luck.random() < p_decline, app.declines)
+            person.offers += 1
+            person.declines += verdict.declined
             model.records.add(
                 model.records.offers, person.unique_id, model.time, unit.type_name, unit.zone,
                 not verdict.declined, verdict.value,
