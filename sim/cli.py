@@ -99,13 +99,16 @@ def run(
     """Run a scenario's replications and write summary, tables and figures."""
     from sim.experiment import run_scenario
     from sim.plots import write_figures
-    from sim.storage import default_out_dir, write_run
+    from sim.storage import check_out_dir, default_out_dir, write_run
 
     try:
         cfg = scenarios.load(scenario, overrides=_overrides(seed, replications, years), set_args=set_ or None)
     except ScenarioError as exc:
         _fail(exc)
     target = out or default_out_dir(cfg.name)
+    problem = check_out_dir(target)
+    if problem:
+        _fail(ScenarioError(f"--out {target}", [problem]))
     started = time.perf_counter()
     result = run_scenario(cfg, workers=workers, progress=sys.stderr.isatty())
     elapsed = time.perf_counter() - started

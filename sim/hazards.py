@@ -53,7 +53,7 @@ def gamma_duration(rng: random.Random, mean: float, cv: float) -> float:
     Gamma with shape ``1/cv**2``: ``cv = 1`` is exponential (needed for M/M/c docking),
     ``cv < 1`` is more regular, ``cv > 1`` has a longer tail.
     """
-    if mean <= 0.0:
+    if mean <= 1e-9:  # below a microsecond: no delay (also avoids underflow in gammavariate)
         return 0.0
     shape = 1.0 / (cv * cv)
     return rng.gammavariate(shape, mean / shape)

@@ -352,9 +352,8 @@ class Person(mesa.Agent):
         model = self.model
         if unit is not None:
             model.stock.reserve(unit, self)
-            model.stock.occupy(unit, self)
-            self.unit = unit
-            self.tenancy_end = model.time + self.luck.uniform(0.0, unit.kind.tenancy_days)
+            # Day-0 tenants are part-way through their tenancy.
+            self._start_tenancy(unit, model.time + self.luck.uniform(0.0, unit.kind.tenancy_days))
         self.release_day = release_day
         if state is State.TREATMENT:
             model.treatment.occupy_at_start(self)
@@ -384,9 +383,15 @@ class Person(mesa.Agent):
         self.using = False
         self.held_discharge = False
         self.release_day = model.time + duration
-        if cfg.coordination.application_timing == "admission":
-            # Housing planned from admission (mechanism 2): the institution applies now.
-            self._ensure_application(cfg.coordination.notice_delay_days)
+        if self.unit is None:
+            if cfg.coordination.application_timing == "admission":
+                # Housing planned from admission (mechanism 2): the application stands, or the
+                # institution makes one now.
+                self._ensure_application(cfg.coordination.notice_delay_days)
+            else:
+                # Nobody plans housing while the person is inside: the NAV application lapses
+                # and a new one is made after discharge, at the back of the queue (thesis 7.3).
+                model.office.withdraw(self)
         self.reschedule()
 
     def discharge(self) -> None:
@@ -454,18 +459,24 @@ class Person(mesa.Agent):
                 self.spell_start = model.time
             self.unit = None
             model.stock.release(old, model.time)
-        model.stock.occupy(unit, self)
-        self.unit = unit
-        self.tenancy_end = model.time + unit.kind.tenancy_days
         model.office.withdraw(self)
         self.reapply_day = INF
-        if not unit.kind.renewable:
-            lead = model.cfg.housing_office.move_on_lead_days
-            model.office.apply(self, max(0.0, unit.kind.tenancy_days - lead))
+        self._start_tenancy(unit, model.time + unit.kind.tenancy_days)
         if self.state in COMMUNITY and self.state is not State.HOUSED:
             self._set_state(State.HOUSED, "moved_in")
             self._try_followup()
         self.reschedule()
+
+    def _start_tenancy(self, unit: Unit, tenancy_end: float) -> None:
+        """Take the keys of a reserved unit; a non-renewable tenancy (training flat) starts the
+        move-on application ``housing_office.move_on_lead_days`` before it ends."""
+        model = self.model
+        model.stock.occupy(unit, self)
+        self.unit = unit
+        self.tenancy_end = tenancy_end
+        if not unit.kind.renewable:
+            lead = model.cfg.housing_office.move_on_lead_days
+            model.office.apply(self, max(0.0, tenancy_end - lead - model.time))
 
     def _try_followup(self) -> None:
         cfg = self.model.cfg.followup

@@ -22,6 +22,20 @@ def default_out_dir(scenario_name: str) -> Path:
     return RESULTS_DIR / scenario_name
 
 
+def check_out_dir(out: Path) -> str | None:
+    """Why ``out`` cannot be (re)written, or ``None`` if it can.
+
+    A run replaces its output folder, so the folder must be new, empty, or an earlier run's
+    output (it has a ``summary.json``): ``--out .`` must never wipe a project.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        return "exists and is a file, not a folder; choose a folder for the results"
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
+        return "is a folder with other files in it (no summary.json); choose a new or empty folder"
+    return None
+
+
 def summary_json(result: RunResult) -> str:
     """``summary.json`` text: deterministic for a given scenario and seed (no timestamps)."""
     return json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n"
@@ -39,6 +53,9 @@ def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None
         The folder written.
     """
     out = Path(out).resolve()
+    problem = check_out_dir(out)
+    if problem:
+        raise ValueError(f"{out} {problem}")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -1,0 +1,223 @@
+"""Outcome metrics (``sim.metrics``) computed on small hand-made records, and their summary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import metrics
+from sim.metrics import METRICS, replication_metrics, summarise
+from sim.records import Records
+
+
+def records_with(
+    *,
+    admissions=(),
+    discharges=(),
+    relapses=(),
+    spells=(),
+    offers=(),
+    evictions=(),
+    exits=(),
+    samples_days=(0.0, 500.0, 1000.0),
+) -> Records:
+    """Records filled with the given rows (tuples in column order) and a few flat samples."""
+    r = Records()
+    for table, rows in (
+        (r.admissions, admissions),
+        (r.discharges, discharges),
+        (r.relapses, relapses),
+        (r.offers, offers),
+        (r.evictions, evictions),
+        (r.exits, exits),
+    ):
+        for row in rows:
+            Records.add(table, *row)
+    for row in spells:
+        r.spell(*row)
+    for day in samples_days:
+        row = {"day": day, "n_treatment": 1, "n_prison": 1, "n_temporary": 4, "n_street": 2, "n_housed": 10,
+               "waitlist": 6, "treatment_queue": 0, "units": 10, "units_occupied": 8, "followup_clients": 0}
+        for k, v in row.items():
+            r.samples.setdefault(k, []).append(v)
+    return r
+
+
+def test_readmission_share_counts_treatment_readmissions_within_a_year():
+    """Mechanism 10: readmission = treatment discharges followed by a treatment admission within 365 days.
+
+    Only treatment discharges early enough for a full year of follow-up count; prison admissions do not.
+    """
+    r = records_with(
+        discharges=[
+            (1, 100.0, "treatment", "street"),  # readmitted on day 300: yes
+            (2, 100.0, "treatment", "temporary"),  # next admission on day 500: too late
+            (3, 200.0, "treatment", "housing"),  # only a prison admission follows: no
+            (4, 150.0, "prison", "street"),  # a prison discharge: not in the denominator
+            (5, 700.0, "treatment", "street"),  # after T - 365 = 635: no full year, left out
+        ],
+        admissions=[
+            (1, 50.0, "treatment", "street"),
+            (1, 300.0, "treatment", "street"),
+            (2, 500.0, "treatment", "street"),
+            (3, 250.0, "prison", "housed"),
+            (4, 200.0, "treatment", "street"),
+            (5, 800.0, "treatment", "street"),
+        ],
+    )
+    m = replication_metrics(r, warmup=0.0, end=1000.0)
+    assert m["readmission_within_365d_share"] == pytest.approx(1 / 3)
+
+
+def test_readmission_window_edges():
+    """Mechanism 10: an admission exactly 365 days after discharge counts, one later does not; before, neither."""
+    r = records_with(
+        discharges=[(1, 100.0, "treatment", "street"), (2, 100.0, "treatment", "street")],
+        admissions=[(1, 465.0, "treatment", "street"), (2, 465.5, "treatment", "street"),
+                    (2, 90.0, "treatment", "street")],
+    )
+    m = replication_metrics(r, warmup=0.0, end=1000.0)
+    assert m["readmission_within_365d_share"] == pytest.approx(1 / 2)
+
+
+def test_revolving_door_needs_three_admissions_within_a_year_ending_in_the_window():
+    """Mechanism 10: revolving-door people have 3+ admissions (treatment or prison) within 365 days,
+    the third in the observation window."""
+    adm = pd.DataFrame(
+        [
+            (1, 0.0, "treatment", "street"), (1, 100.0, "prison", "street"), (1, 200.0, "treatment", "street"),
+            (2, 0.0, "treatment", "street"), (2, 200.0, "treatment", "street"), (2, 400.0, "treatment", "street"),
+            (3, 10.0, "treatment", "street"), (3, 20.0, "prison", "street"), (3, 30.0, "treatment", "street"),
+            (4, 600.0, "treatment", "street"), (4, 610.0, "treatment", "street"),
+            (5, 0.0, "treatment", "street"), (5, 300.0, "prison", "street"), (5, 365.0, "treatment", "street"),
+            (6, 0.0, "prison", "street"), (6, 500.0, "prison", "street"), (6, 700.0, "prison", "street"),
+            (6, 800.0, "prison", "street"),
+        ],
+        columns=["person", "day", "kind", "from_state"],
+    )
+    # 1: yes (span 200, ends on day 200); 2: span 400, no; 3: span 20 but ends before day 150, no;
+    # 4: only two; 5: span exactly 365, yes; 6: 500-700-800 span 300, yes.
+    assert metrics._revolving_door(adm, warmup=150.0) == 3
+    assert metrics._revolving_door(adm, warmup=0.0) == 4
+    assert metrics._revolving_door(adm.iloc[0:0], warmup=0.0) == 0
+
+
+def test_relapse_within_90_days_of_discharge():
+    """Mechanism 8: the share of discharges followed by the same person's relapse within 90 days."""
+    r = records_with(
+        discharges=[
+            (1, 100.0, "treatment", "street"),
+            (2, 100.0, "prison", "temporary"),
+            (3, 100.0, "treatment", "housing"),
+            (4, 950.0, "treatment", "street"),  # after T - 90: left out
+        ],
+        relapses=[(1, 150.0, "street"), (2, 200.0, "temporary"), (3, 50.0, "housed"), (4, 960.0, "street")],
+    )
+    m = replication_metrics(r, warmup=0.0, end=1000.0)
+    assert m["relapse_within_90d_share"] == pytest.approx(1 / 3)
+
+
+def test_discharge_shares_and_rate():
+    """Discharge destinations: shares of the discharges in the window, adding to 1; count per year."""
+    r = records_with(
+        discharges=[
+            (1, 10.0, "treatment", "street"),  # before the warm-up ends: not counted
+            (2, 400.0, "treatment", "housing"),
+            (3, 500.0, "prison", "housing"),
+            (4, 600.0, "prison", "temporary"),
+            (5, 700.0, "treatment", "street"),
+        ]
+    )
+    m = replication_metrics(r, warmup=270.0, end=1000.0)
+    assert m["discharges"] == pytest.approx(4 / 2.0)
+    assert m["discharge_to_housing_share"] == pytest.approx(0.5)
+    assert m["discharge_to_temporary_share"] == pytest.approx(0.25)
+    assert m["discharge_to_street_share"] == pytest.approx(0.25)
+
+
+def test_metrics_without_data_are_nan_not_errors():
+    """A replication with no discharges, spells or offers gives nan shares and zero counts."""
+    m = replication_metrics(records_with(), warmup=0.0, end=1000.0)
+    assert set(m) == set(METRICS)
+    for name in ("discharge_to_housing_share", "relapse_within_90d_share", "readmission_within_365d_share",
+                 "temp_days_mean", "temp_share_over_90d"):
+        assert math.isnan(m[name]), name
+    assert m["discharges"] == 0.0 and m["evictions"] == 0.0 and m["offers_made"] == 0.0
+    assert m["revolving_door_persons"] == 0.0
+
+
+def test_temporary_stay_lengths():
+    """Temporary-housing spells that start in [W, T - 90] give the mean, median, p90 and share over 90 days."""
+    lengths = [10.0, 30.0, 60.0, 100.0, 200.0]
+    spells = [(i, "temporary", "", "", 300.0, 300.0 + d, "moved_in") for i, d in enumerate(lengths)]
+    spells += [
+        (10, "temporary", "", "", 100.0, 500.0, "moved_in"),  # starts in the warm-up
+        (11, "temporary", "", "", 950.0, 1000.0, "end_of_run"),  # starts after T - 90
+        (12, "street", "", "", 300.0, 900.0, "came_to_nav"),
+    ]
+    m = replication_metrics(records_with(spells=spells), warmup=200.0, end=1000.0)
+    assert m["temp_days_mean"] == pytest.approx(np.mean(lengths))
+    assert m["temp_days_median"] == pytest.approx(60.0)
+    assert m["temp_days_p90"] == pytest.approx(np.quantile(lengths, 0.9))
+    assert m["temp_share_over_90d"] == pytest.approx(2 / 5)
+
+
+def test_repeat_homeless_counts_episodes_not_spells():
+    """Consecutive temporary and street spells are one episode; two episodes make a repeat."""
+    spells = [
+        # person 1: temporary -> street (one episode), housed, street again (second episode)
+        (1, "temporary", "", "", 100.0, 150.0, "left_temporary"),
+        (1, "street", "", "", 150.0, 200.0, "moved_in"),
+        (1, "housed", "ordinary", "nord", 200.0, 300.0, "evicted"),
+        (1, "street", "", "", 300.0, 400.0, "end_of_run"),
+        # person 2: one long episode in two spells
+        (2, "street", "", "", 100.0, 200.0, "came_to_nav"),
+        (2, "temporary", "", "", 200.0, 400.0, "end_of_run"),
+    ]
+    m = replication_metrics(records_with(spells=spells), warmup=0.0, end=1000.0)
+    assert m["repeat_homeless_persons"] == 1.0
+
+
+def test_offers_evictions_and_sample_averages():
+    """Offers made/declined and evictions are per year in the window; occupancy is occupied / existing units."""
+    r = records_with(
+        offers=[(1, 400.0, "ordinary", "nord", True, "accepted"), (2, 400.0, "ordinary", "sor", False, "declined"),
+                (3, 100.0, "ordinary", "sor", False, "declined")],
+        evictions=[(1, 50.0, "ordinary"), (2, 600.0, "rop")],
+    )
+    m = replication_metrics(r, warmup=270.0, end=1000.0)
+    assert m["offers_made"] == pytest.approx(2 / 2.0)
+    assert m["offers_declined"] == pytest.approx(1 / 2.0)
+    assert m["evictions"] == pytest.approx(1 / 2.0)
+    assert m["municipal_occupancy_share"] == pytest.approx(0.8)
+    assert m["waitlist_mean"] == pytest.approx(6.0)
+    assert m["temp_occupancy_mean"] == pytest.approx(4.0)
+
+
+def test_summarise_mean_and_t_interval():
+    """summary.json numbers: mean across replications and a 95% Student-t interval; nan left out."""
+    rows = pd.DataFrame([dict.fromkeys(METRICS, v) for v in (1.0, 2.0, 3.0, math.nan)])
+    s = summarise(rows)
+    assert set(s) == set(METRICS)
+    m = s["evictions"]
+    assert m["mean"] == pytest.approx(2.0)
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert m["ci95"] == pytest.approx([2.0 - half, 2.0 + half])
+    assert m["unit"] == METRICS["evictions"].unit and m["description"] == METRICS["evictions"].description
+
+
+def test_summarise_single_replication_and_all_nan():
+    """One replication: interval [None, None]; no data at all: mean None (JSON null, never NaN)."""
+    one = summarise(pd.DataFrame([dict.fromkeys(METRICS, 5.0)]))
+    assert one["deaths"]["mean"] == 5.0 and one["deaths"]["ci95"] == [None, None]
+    empty = summarise(pd.DataFrame([dict.fromkeys(METRICS, math.nan)] * 3))
+    assert empty["temp_days_mean"]["mean"] is None and empty["temp_days_mean"]["ci95"] == [None, None]
+
+
+def test_every_metric_has_a_unit_and_description():
+    """Every metric carries a unit and a description (they are written to summary.json)."""
+    for name, meta in METRICS.items():
+        assert meta.unit and meta.description, name
