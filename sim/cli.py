@@ -146,6 +146,10 @@ def list_() -> None:
         typer.echo(f"{name:<16} {description}")
 
 
+# Commands defined in their own modules register themselves on ``app``.
+from sim import cli_calibrate, cli_experiments  # noqa: E402, F401
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -137,6 +137,7 @@ class HousingOfficeConfig(_Section):
     """The housing office: waiting list, allocation meetings and matching (mechanism 6)."""
 
     meeting_interval_days: float = Field(gt=0)
+    allocate_on_vacancy: bool
     rule: Literal["fcfs", "need_priority", "best_fit"]
     processing_days: float = Field(ge=0)
     move_in_delay_days_mean: float = Field(ge=0)

@@ -7,6 +7,7 @@ a schedule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ class HousingStock:
     vacant: dict[int, Unit] = field(default_factory=dict)
     lost_count: int = 0
     occupied: int = 0
+    on_vacancy: Callable[[], None] | None = None  # told whenever a unit becomes vacant
 
     @classmethod
     def from_config(cls, cfg: StockConfig) -> HousingStock:
@@ -59,6 +61,8 @@ class HousingStock:
             unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day)
             self.units.append(unit)
             self.vacant[unit.uid] = unit
+        if count and self.on_vacancy is not None:
+            self.on_vacancy()
 
     @property
     def size(self) -> int:
@@ -91,3 +95,5 @@ class HousingStock:
             return
         unit.vacant_since = day
         self.vacant[unit.uid] = unit
+        if self.on_vacancy is not None:
+            self.on_vacancy()

@@ -45,6 +45,25 @@ class HousingOffice:
         self.cfg = model.cfg.housing_office
         self.applications: dict[Person, Application] = {}
         self._serial = count()
+        self._meeting_due: set[float] = set()  # extra meetings already scheduled (allocate_on_vacancy)
+        if self.cfg.allocate_on_vacancy:
+            model.stock.on_vacancy = self.call_meeting
+
+    def call_meeting(self, delay: float = 0.0) -> None:
+        """Schedule an extra meeting ``delay`` days from now (once per time point).
+
+        With ``housing_office.allocate_on_vacancy``, a unit is offered as soon as it is free
+        and an applicant as soon as their papers arrive, instead of at the next periodic
+        meeting (used for docking against queueing theory).
+        """
+        when = self.model.time + delay
+        if when not in self._meeting_due:
+            self._meeting_due.add(when)
+            self.model.schedule_event(self._extra_meeting, at=when)
+
+    def _extra_meeting(self) -> None:
+        self._meeting_due.discard(self.model.time)
+        self.meeting()
 
     def __len__(self) -> int:
         return len(self.applications)
@@ -58,8 +77,10 @@ class HousingOffice:
         existing = self.applications.get(person)
         if existing is not None:
             existing.active_from = min(existing.active_from, now + delay)
-            return
-        self.applications[person] = Application(person, next(self._serial), now + delay, now + delay)
+        else:
+            self.applications[person] = Application(person, next(self._serial), now + delay, now + delay)
+        if self.cfg.allocate_on_vacancy:
+            self.call_meeting(delay)
 
     def withdraw(self, person: Person) -> None:
         """Take a person off the list (housed, left, or refused further offers)."""
