@@ -2,19 +2,18 @@
 
 Replication ``r`` of a scenario with seed ``s`` always gets the same seed (``SeedSequence(s)``'s
 ``r``-th child), and results are put back in replication order, so the numbers do not depend on
-the number of workers.
+the number of workers or on the executor (``sim.executors``). Several scenarios can share one
+pool of workers (:func:`run_scenarios`), which is how ``pathways compare`` runs.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from sim.metrics import replication_metrics, summarise
 from sim.model import HousingModel
@@ -61,8 +60,16 @@ def run_replication(scenario: Scenario, index: int, seed: int) -> Replication:
     return Replication(index, seed, metrics, spells, states)
 
 
-def _run_one(args: tuple[Scenario, int, int]) -> Replication:
-    return run_replication(*args)
+def measure_replication(scenario: Scenario, seed: int) -> dict[str, float]:
+    """Run one replication and return only its metrics (what a sweep keeps; cheap to send back)."""
+    model = HousingModel(scenario, seed=seed)
+    model.run()
+    return replication_metrics(model.records, scenario.run.warmup_days, scenario.total_days)
+
+
+def _replication_job(slot: int, scenario: Scenario, index: int, seed: int) -> Replication:
+    """One replication of the ``slot``-th scenario of a batch (a task for an executor)."""
+    return run_replication(scenario, index, seed)
 
 
 def run_scenario(
@@ -71,44 +78,78 @@ def run_scenario(
     workers: int | None = None,
     progress: bool = True,
     on_done: Callable[[Replication], None] | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run every replication of a scenario (``scenario.run.replications``, seed ``scenario.seed``).
 
     Args:
         scenario: The validated scenario.
         workers: Processes to use; default the number of cores (at most one per replication).
-            ``1`` runs in this process.
+            ``1`` runs in this process. Ignored when ``executor`` is given.
         progress: Show a progress bar.
         on_done: Called with each replication as it finishes.
+        executor: Run on this ``concurrent.futures`` executor (e.g. a Dask client's) instead of
+            a local process pool; it is left open.
 
     Returns:
         Per-replication metrics, spells, counts over time and the summary.
     """
-    n = scenario.run.replications
-    seeds = replication_seeds(scenario.seed, n)
-    jobs = [(scenario, i, seeds[i]) for i in range(n)]
-    workers = min(n, workers or os.cpu_count() or 1)
-    done: dict[int, Replication] = {}
-    bar = tqdm(total=n, desc=f"{scenario.name}: replications", unit="rep", disable=not progress, leave=False)
+    return run_scenarios([scenario], workers=workers, progress=progress, on_done=on_done, executor=executor)[0]
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    on_done: Callable[[Replication], None] | None = None,
+    executor: Executor | None = None,
+) -> list[RunResult]:
+    """Run every replication of several scenarios on one pool of workers.
+
+    Each scenario uses its own ``seed`` and ``run.replications``; give them the same seed and
+    number of replications for common random numbers (``sim.comparison`` does).
+
+    Args:
+        scenarios: Validated scenarios.
+        workers: Processes to use; default the number of cores (at most one per replication).
+            ``1`` runs in this process. Ignored when ``executor`` is given.
+        progress: Show a progress bar.
+        on_done: Called with each replication as it finishes.
+        executor: Run on this executor instead of a local process pool; it is left open.
+
+    Returns:
+        One :class:`RunResult` per scenario, in the order given.
+    """
+    from sim.executors import borrowed, open_executor, progress_bar, run_tasks
+
+    jobs = [
+        (slot, scenario, i, seed)
+        for slot, scenario in enumerate(scenarios)
+        for i, seed in enumerate(replication_seeds(scenario.seed, scenario.run.replications))
+    ]
+    done: dict[tuple[int, int], Replication] = {}
+    names = ", ".join(s.name for s in scenarios)
+    bar = progress_bar(total=len(jobs), desc=f"{names}: replications", unit="rep", disable=not progress, leave=False)
     try:
-        if workers == 1:
-            for job in jobs:
-                rep = _run_one(job)
-                done[rep.index] = rep
+        pool_cm = open_executor("process", workers=workers, tasks=len(jobs)) if executor is None else borrowed(executor)
+        with pool_cm as pool:
+            for (slot, *_), rep in run_tasks(pool, _replication_job, jobs):
+                done[slot, rep.index] = rep
                 bar.update()
                 if on_done:
                     on_done(rep)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for future in as_completed([pool.submit(_run_one, job) for job in jobs]):
-                    rep = future.result()
-                    done[rep.index] = rep
-                    bar.update()
-                    if on_done:
-                        on_done(rep)
     finally:
         bar.close()
-    reps = [done[i] for i in range(n)]
+    return [
+        _assemble(scenario, [done[slot, i] for i in range(scenario.run.replications)])
+        for slot, scenario in enumerate(scenarios)
+    ]
+
+
+def _assemble(scenario: Scenario, reps: list[Replication]) -> RunResult:
+    """Put one scenario's replications (in replication order) together with its summary."""
+    n = len(reps)
     table = pd.DataFrame([{"replication": r.index, "seed": r.seed, **r.metrics} for r in reps])
     summary = {
         "scenario": scenario.name,
