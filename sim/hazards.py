@@ -20,14 +20,19 @@ if TYPE_CHECKING:
     from sim.person import Person
 
 INF = math.inf
+_log = math.log
 DAYS_PER_YEAR = 365.0
 
 
 def exp_time(rng: random.Random, rate: float) -> float:
-    """Time to an event with a constant hazard ``rate`` per day (``inf`` if the rate is 0)."""
+    """Time to an event with a constant hazard ``rate`` per day (``inf`` if the rate is 0).
+
+    The same draw as ``rng.expovariate(rate)`` (the formula of CPython's ``random`` module),
+    written out to save a method call on the hottest line of the model.
+    """
     if rate <= 0.0:
         return INF
-    return rng.expovariate(rate)
+    return -_log(1.0 - rng.random()) / rate
 
 
 def piecewise_time(
@@ -35,11 +40,14 @@ def piecewise_time(
 ) -> float:
     """Time to an event whose hazard is ``rate_before`` for ``until_break`` days, then ``rate_after``.
 
-    Inverts the cumulative hazard with one unit-exponential draw.
+    Inverts the cumulative hazard with one unit-exponential draw. A hazard that is zero from
+    now on gives ``inf`` without a draw, as in :func:`exp_time`.
     """
-    target = rng.expovariate(1.0)
     until_break = max(until_break, 0.0)
     head = rate_before * until_break
+    if head <= 0.0 and rate_after <= 0.0:
+        return INF
+    target = -_log(1.0 - rng.random())  # rng.expovariate(1.0)
     if head > 0.0 and target <= head:
         return target / rate_before
     if rate_after <= 0.0:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.records import Records
+from sim.records import Records, as_frame
 
 NORM_DAYS = 90.0  # the intended maximum stay in temporary housing (thesis 1, 5.2.2)
 READMISSION_WINDOW = 365.0
@@ -69,16 +69,29 @@ def _within(events: pd.DataFrame, starts: pd.DataFrame, window: float) -> int:
     """How many rows of ``starts`` (person, day) have an event of the same person in (day, day + window]."""
     if starts.empty or events.empty:
         return 0
-    by_person = {p: np.sort(g["day"].to_numpy()) for p, g in events.groupby("person")}
-    hits = 0
-    for person, day in zip(starts["person"].to_numpy(), starts["day"].to_numpy(), strict=True):
-        days = by_person.get(person)
-        if days is None:
-            continue
-        i = np.searchsorted(days, day, side="right")
-        if i < len(days) and days[i] <= day + window:
-            hits += 1
-    return hits
+    e_person, s_person = events["person"].to_numpy(), starts["person"].to_numpy()
+    e_day = events["day"].to_numpy(dtype=float)
+    s_day = starts["day"].to_numpy(dtype=float)
+    # Events sorted by (person, day); for each start, the first event of anyone after (person, day)
+    # in that order is the same person's next event, if there is one.
+    order = np.lexsort((e_day, e_person))
+    e_person, e_day = e_person[order], e_day[order]
+    nxt = _lex_searchsorted(e_person, e_day, s_person, s_day)
+    found = nxt < len(e_day)
+    nxt = np.minimum(nxt, len(e_day) - 1)
+    hits = found & (e_person[nxt] == s_person) & (e_day[nxt] <= s_day + window)
+    return int(hits.sum())
+
+
+def _lex_searchsorted(keys: np.ndarray, days: np.ndarray, q_keys: np.ndarray, q_days: np.ndarray) -> np.ndarray:
+    """For each query (key, day), the index of the first row of the (key, day)-sorted arrays that
+    comes after it (``searchsorted(..., side="right")`` on the pair). Exact: days are compared as
+    given, through their ranks, never combined into one float."""
+    _, codes = np.unique(np.concatenate([keys, q_keys]), return_inverse=True)
+    uniq_days, ranks = np.unique(np.concatenate([days, q_days]), return_inverse=True)
+    combined = codes.astype(np.int64) * (len(uniq_days) + 1) + ranks
+    n = len(keys)
+    return np.searchsorted(combined[:n], combined[n:], side="right")
 
 
 def replication_metrics(records: Records, warmup: float, end: float) -> dict[str, float]:
@@ -104,7 +117,7 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     out["temp_days_p90"] = float(np.quantile(days, 0.9)) if has else math.nan
     out["temp_share_over_90d"] = float((days > NORM_DAYS).mean()) if has else math.nan
 
-    samples = pd.DataFrame(records.samples)
+    samples = as_frame(records.samples)
     samples = samples[samples["day"] >= warmup]
     out["temp_occupancy_mean"] = float(samples["n_temporary"].mean())
     out["street_count_mean"] = float(samples["n_street"].mean())
@@ -151,16 +164,18 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
 def _revolving_door(admissions: pd.DataFrame, warmup: float) -> int:
     """People with ``REVOLVING_DOOR_ADMISSIONS`` admissions within 365 days, the last in the window."""
     k = REVOLVING_DOOR_ADMISSIONS
-    count = 0
-    for _, group in admissions.groupby("person"):
-        days = np.sort(group["day"].to_numpy())
-        if len(days) < k:
-            continue
-        span_ends = days[k - 1 :]
-        spans = span_ends - days[: len(days) - k + 1]
-        if np.any((spans <= READMISSION_WINDOW) & (span_ends >= warmup)):
-            count += 1
-    return count
+    if len(admissions) < k:
+        return 0
+    person = admissions["person"].to_numpy()
+    day = admissions["day"].to_numpy(dtype=float)
+    order = np.lexsort((day, person))
+    person, day = person[order], day[order]
+    # Admission j closes a run of k admissions of one person that began at admission j - k + 1.
+    same = person[k - 1 :] == person[: len(person) - k + 1]
+    span_ends = day[k - 1 :]
+    spans = span_ends - day[: len(day) - k + 1]
+    revolving = same & (spans <= READMISSION_WINDOW) & (span_ends >= warmup)
+    return len(np.unique(person[k - 1 :][revolving]))
 
 
 def _repeat_homeless(spells: pd.DataFrame, warmup: float) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from collections.abc import Callable
 
 import mesa
@@ -37,6 +38,26 @@ class _Timed:
 
     def fire(self) -> None:
         self.action()
+
+
+class _Sampler:
+    """Calls ``model.collect`` every ``interval`` days from ``start`` on.
+
+    The same events as ``model.schedule_recurring(model.collect, Schedule(interval, start))``
+    (the next sample is scheduled after this one is taken), but an event that calls this object
+    costs Mesa a plain weak reference instead of a recurring-event generator and a weak method:
+    it matters when sampling every day.
+    """
+
+    def __init__(self, model: HousingModel, interval: float, start: float) -> None:
+        self.model = model
+        self.interval = interval
+        model.schedule_event(self, at=start)
+
+    def __call__(self) -> None:
+        model = self.model
+        model.collect()
+        model.schedule_event(self, at=model.time + self.interval)
 
 
 class ArrivalStream:
@@ -81,6 +102,11 @@ class HousingModel(mesa.Model):
     def __init__(self, scenario: Scenario, *, seed: int | None = None) -> None:
         seed = scenario.seed if seed is None else seed
         super().__init__(rng=seed)
+        # Mesa schedules a default ``step`` event every day; this model has no step (people and
+        # services drive themselves with their own events), so stop it, as Mesa's own
+        # event-driven simulator does (mesa.experimental.devs.DEVSimulator.setup). It changes no
+        # result: the daily event did nothing but count steps.
+        self._default_schedule.stop()
         self.cfg = scenario
         self.seed = seed
         self.records = Records()
@@ -103,7 +129,7 @@ class HousingModel(mesa.Model):
         ]
         interval = scenario.housing_office.meeting_interval_days
         self.schedule_recurring(self.office.meeting, Schedule(interval=interval, start=interval))
-        self.schedule_recurring(self.collect, Schedule(interval=scenario.run.sample_every_days, start=0.0))
+        self._sampler = _Sampler(self, scenario.run.sample_every_days, start=0.0)  # data collection
         for addition in scenario.stock.additions:
             kind = scenario.stock.types[addition.type]
             timed = _Timed(lambda a=addition, k=kind: self.stock.add(a.type, k, a.zone, a.count, a.day))
@@ -199,17 +225,23 @@ class HousingModel(mesa.Model):
     def collect(self) -> None:
         """Record counts by state and the size of the queues (one sample)."""
         samples = self.records.samples
-        row = {
-            "day": self.time,
-            **{f"n_{state.value}": n for state, n in self.counts.items()},
-            "waitlist": len(self.office),
-            "treatment_queue": len(self.treatment.queue),
-            "units": self.stock.size,
-            "units_occupied": self.stock.occupied,
-            "followup_clients": len(self.followup.clients),
-        }
-        for key, value in row.items():
-            samples.setdefault(key, []).append(value)
+        if not samples:  # one typed column per quantity, in this order
+            samples.update(
+                (name, array("d" if name == "day" else "q"))
+                for name in ("day", *(f"n_{state.value}" for state in State), "waitlist", "treatment_queue",
+                             "units", "units_occupied", "followup_clients")
+            )  # fmt: skip
+        values = (
+            self.time,
+            *self.counts.values(),  # in State order, as the columns
+            len(self.office),
+            len(self.treatment.queue),
+            self.stock.size,
+            self.stock.occupied,
+            len(self.followup.clients),
+        )
+        for column, value in zip(samples.values(), values, strict=True):
+            column.append(value)
 
     def run(self) -> None:
         """Run to the end of the scenario and close every open spell."""

@@ -68,6 +68,42 @@ class Person(mesa.Agent):
 
     model: HousingModel
 
+    # Attributes live in slots, not in a per-person dict: a person has more attributes than
+    # Python's shared-key instance dicts hold (30), so each would get a dict of its own, about
+    # 1.5 KB a person and slower to read. (Mesa's own attributes, model and unique_id, stay in
+    # the Agent's dict.)
+    __slots__ = (
+        "_competence_updated",
+        "_event",
+        "_next_kind",
+        "admissions",
+        "age",
+        "competence",
+        "declines",
+        "evictions",
+        "female",
+        "followup_until",
+        "held_discharge",
+        "in_followup",
+        "last_discharge",
+        "luck",
+        "move_in_day",
+        "need",
+        "network_zone",
+        "offer",
+        "offers",
+        "preferred_zone",
+        "reapply_day",
+        "relapses",
+        "release_day",
+        "spell_start",
+        "state",
+        "temporary_spells",
+        "tenancy_end",
+        "unit",
+        "using",
+    )
+
     def __init__(
         self,
         model: HousingModel,
@@ -120,7 +156,8 @@ class Person(mesa.Agent):
     @property
     def in_institution(self) -> bool:
         """In treatment or prison now."""
-        return self.state in INSTITUTION
+        state = self.state
+        return state is State.TREATMENT or state is State.PRISON
 
     @property
     def is_in_temporary(self) -> bool:
@@ -130,35 +167,40 @@ class Person(mesa.Agent):
     def _set_state(self, new: State, reason: str) -> None:
         """Close the current spell (with ``reason``) and open one in ``new``."""
         model = self.model
-        self._update_competence()
-        if self.state is not None:
-            self._close_spell(reason)
-            model.counts[self.state] -= 1
-            if self.state is State.TEMPORARY:
+        now = model.time
+        self._update_competence(now)
+        old = self.state
+        if old is not None:
+            self._close_spell(reason, now)
+            model.counts[old] -= 1
+            if old is State.TEMPORARY:
                 model.temporary.leave()
         if new is State.TEMPORARY:
             model.temporary.enter()
             self.temporary_spells += 1
         model.counts[new] += 1
         self.state = new
-        self.spell_start = model.time
+        self.spell_start = now
 
-    def _close_spell(self, reason: str) -> None:
-        assert self.state is not None
-        housed = self.state is State.HOUSED and self.unit is not None
+    def _close_spell(self, reason: str, now: float | None = None) -> None:
+        state = self.state
+        assert state is not None
+        unit = self.unit
+        housed = state is State.HOUSED and unit is not None
         self.model.records.spell(
             self.unique_id,
-            self.state.value,
-            self.unit.type_name if housed else "",
-            self.unit.zone if housed else "",
+            state.value,
+            unit.type_name if housed else "",
+            unit.zone if housed else "",
             self.spell_start,
-            self.model.time,
+            self.model.time if now is None else now,
             reason,
         )
 
-    def _update_competence(self) -> None:
+    def _update_competence(self, now: float | None = None) -> None:
         """Housing competence grows with time in a unit, at that unit type's rate (mechanism 4)."""
-        now = self.model.time
+        if now is None:
+            now = self.model.time
         if self.state is State.HOUSED and self.unit is not None:
             gain = self.unit.kind.competence_gain_per_year * (now - self._competence_updated) / DAYS_PER_YEAR
             self.competence = min(1.0, self.competence + gain)
@@ -168,20 +210,28 @@ class Person(mesa.Agent):
 
     def reschedule(self) -> None:
         """Cancel the pending event and schedule the earliest of all clocks from now."""
-        if self._event is not None:
-            self._event.cancel()
+        event = self._event
+        if event is not None:
+            event.cancel()
             self._event = None
-        when, kind = self._next_event()
-        when = max(when, 0.0)  # a timer that ran out while away (e.g. in treatment) fires now
+        now = self.model.time
+        when, kind = self._next_event(now)
         if when < INF:
             self._next_kind = kind
-            self._event = self.model.schedule_event(self._fire, at=self.model.time + when)
+            # A timer that ran out while away (e.g. in treatment) fires now. The person is the
+            # event's callback (see ``__call__``): Mesa keeps a plain weak reference to them.
+            self._event = self.model.schedule_event(self, at=now + max(when, 0.0))
 
-    def _next_event(self) -> tuple[float, str]:
-        """The time from now to the earliest clock, and what it is."""
-        cfg = self.model.cfg
+    def _next_event(self, now: float) -> tuple[float, str]:
+        """The time from ``now`` to the earliest clock, and what it is.
+
+        Clocks are drawn in a fixed order from the person's own stream; ties go to the kind
+        that sorts first.
+        """
+        model = self.model
+        cfg = model.cfg
         rng = self.luck
-        now = self.model.time
+        state = self.state
         clocks: list[tuple[float, str]] = []
         timer = clocks.append
 
@@ -190,61 +240,61 @@ class Person(mesa.Agent):
         if self.reapply_day < INF:
             timer((self.reapply_day - now, "reapply"))
 
-        if self.state in INSTITUTION:
+        if state is State.TREATMENT or state is State.PRISON:
             timer((self.release_day - now, "discharge"))
             base, _ = hazards.mortality_rates(self)
             timer((hazards.exp_time(rng, base), "death"))
             return min(clocks)
 
         since = now - self.last_discharge
+        exits = cfg.exits
         base, early = hazards.mortality_rates(self)
-        timer((hazards.piecewise_time(rng, early, base, cfg.exits.mortality_early_window_days - since), "death"))
-        timer((hazards.exp_time(rng, cfg.exits.move_away_rate_per_year / DAYS_PER_YEAR), "move_away"))
+        timer((hazards.piecewise_time(rng, early, base, exits.mortality_early_window_days - since), "death"))
+        timer((hazards.exp_time(rng, exits.move_away_rate_per_year / DAYS_PER_YEAR), "move_away"))
 
         if self.using:
-            homeless = self.state is not State.HOUSED
             referral = cfg.treatment.referral_rate_per_day_using
-            if homeless:
+            if state is not State.HOUSED:
                 referral *= cfg.treatment.homeless_referral_multiplier
-            if not self.model.treatment.is_queued(self):
+            if not model.treatment.is_queued(self):
                 timer((hazards.exp_time(rng, referral), "referral"))
             timer((hazards.exp_time(rng, cfg.prison.incarceration_rate_per_year_using / DAYS_PER_YEAR), "prison"))
             timer((hazards.exp_time(rng, cfg.relapse.remission_rate_per_day), "remission"))
             if self.in_followup and cfg.followup.end_on_no_contact:
                 timer((hazards.exp_time(rng, cfg.followup.no_contact_rate_per_day_using), "no_contact"))
         else:
+            relapse = cfg.relapse
             rate = hazards.relapse_rate(self)
             timer((
-                hazards.piecewise_time(rng, rate * cfg.relapse.early_multiplier, rate, cfg.relapse.early_window_days - since),
+                hazards.piecewise_time(rng, rate * relapse.early_multiplier, rate, relapse.early_window_days - since),
                 "relapse",
             ))
-        if self.competence >= cfg.exits.own_housing_min_competence:
+        if self.competence >= exits.own_housing_min_competence:
             own = (
-                cfg.exits.own_housing_rate_per_year_housed
-                if self.state is State.HOUSED
-                else cfg.exits.own_housing_rate_per_year_homeless
+                exits.own_housing_rate_per_year_housed
+                if state is State.HOUSED
+                else exits.own_housing_rate_per_year_homeless
             )
             if self.using:
-                own *= cfg.exits.own_housing_using_multiplier
+                own *= exits.own_housing_using_multiplier
             timer((hazards.exp_time(rng, own / DAYS_PER_YEAR), "own_housing"))
 
-        if self.state is State.TEMPORARY:
+        if state is State.TEMPORARY:
             timer((hazards.exp_time(rng, cfg.temporary.leave_rate_per_day), "leave_temporary"))
-        elif self.state is State.STREET:
+        elif state is State.STREET:
             timer((hazards.exp_time(rng, cfg.temporary.street_to_nav_rate_per_day), "to_nav"))
-        elif self.state is State.HOUSED:
+        elif state is State.HOUSED:
             timer((hazards.exp_time(rng, hazards.eviction_rate(self)), "eviction"))
             timer((self.tenancy_end - now, "tenancy_end"))
         if self.in_followup:
             timer((self.followup_until - now, "followup_end"))
         return min(clocks)
 
-    def _fire(self) -> None:
-        """The pending event is due: act on it, then draw the clocks again."""
+    def __call__(self) -> None:
+        """The pending event is due (Mesa calls the person): act on it, then draw the clocks again."""
         self._event = None
         self._update_competence()
-        kind = self._next_kind
-        getattr(self, f"_on_{kind}")()
+        _HANDLERS[self._next_kind](self)
         if self.state is not None and self._event is None:
             self.reschedule()
 
@@ -379,7 +429,7 @@ class Person(mesa.Agent):
         else:
             duration = hazards.gamma_duration(self.luck, cfg.treatment.stay_days_mean, cfg.treatment.stay_days_cv)
         self.end_followup()
-        self._set_state(state, f"admitted_{kind}")
+        self._set_state(state, "admitted_treatment" if state is State.TREATMENT else "admitted_prison")
         self.using = False
         self.held_discharge = False
         self.release_day = model.time + duration
@@ -435,10 +485,13 @@ class Person(mesa.Agent):
         self.reschedule()
 
     def accept_offer(self, unit: Unit, move_in_day: float) -> None:
-        """The person said yes; the keys come on ``move_in_day``."""
+        """The person said yes; the keys come on ``move_in_day`` (at once if that is now)."""
         self.offer = unit
         self.move_in_day = move_in_day
-        self.reschedule()
+        if move_in_day <= self.model.time:
+            self.move_in()  # no paperwork delay (e.g. the M/M/c docking scenarios)
+        else:
+            self.reschedule()
 
     def refused_offers_limit(self) -> None:
         """Declined past the limit with ``after_limit = "temporary_only"``: off the list for a while."""
@@ -462,7 +515,7 @@ class Person(mesa.Agent):
         model.office.withdraw(self)
         self.reapply_day = INF
         self._start_tenancy(unit, model.time + unit.kind.tenancy_days)
-        if self.state in COMMUNITY and self.state is not State.HOUSED:
+        if self.state is State.TEMPORARY or self.state is State.STREET:
             self._set_state(State.HOUSED, "moved_in")
             self._try_followup()
         self.reschedule()
@@ -518,3 +571,12 @@ class Person(mesa.Agent):
         self.end_followup()
         model.records.add(model.records.exits, self.unique_id, model.time, reason, state.value)
         self.remove()
+
+
+# What each kind of pending event does: ``_next_event`` names the kind, ``Person.__call__``
+# looks up the handler here (``_on_<kind>``).
+_HANDLERS = {
+    name.removeprefix("_on_"): handler
+    for name, handler in vars(Person).items()
+    if name.startswith("_on_") and callable(handler)
+}

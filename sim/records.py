@@ -1,57 +1,100 @@
 """Compact records of what happened: spells, events and counts over time.
 
-People who have left the system keep nothing but rows here, so memory grows with the events of
-a run, held as plain columns, and tables are built once at the end.
+People who have left the system keep nothing but rows here. Every table is a set of columns
+filled during the run: numbers (person ids, days, counts) in typed arrays of 8 bytes a value,
+text (states, reasons, unit types) as references to a handful of shared strings. Tables are
+built once, at the end (:meth:`Records.frame`). Memory therefore grows with the events of a run
+by a few dozen bytes a row, and with the people present at once by what they hold.
 """
 
 from __future__ import annotations
 
+import sys
+from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+# Columns holding numbers, and their array type code ("q": 64-bit integer, "d": float64).
+# Every other column is a plain list (text, yes/no).
+NUMERIC: dict[str, str] = {"person": "q", "day": "d", "start": "d", "end": "d", "referred": "d", "admitted": "d"}
 
-def _columns(*names: str) -> dict[str, list]:
-    return {name: [] for name in names}
+
+def _columns(*names: str) -> dict[str, list | array]:
+    return {name: array(NUMERIC[name]) if name in NUMERIC else [] for name in names}
 
 
 @dataclass
 class Records:
-    """Columnar logs filled during a run."""
+    """Columnar logs filled during a run.
 
-    spells: dict[str, list] = field(
+    Each table is a dict of columns (``table["day"]`` is every row's day, in order); add rows
+    with :meth:`add` (or :meth:`spell`), read a table with :meth:`frame`. ``samples`` holds the
+    counts over time, one column per quantity.
+    """
+
+    spells: dict[str, list | array] = field(
         default_factory=lambda: _columns("person", "state", "housing_type", "zone", "start", "end", "end_reason")
     )
-    admissions: dict[str, list] = field(default_factory=lambda: _columns("person", "day", "kind", "from_state"))
-    discharges: dict[str, list] = field(
+    admissions: dict[str, list | array] = field(default_factory=lambda: _columns("person", "day", "kind", "from_state"))
+    discharges: dict[str, list | array] = field(
         default_factory=lambda: _columns("person", "day", "source", "destination")
     )
-    relapses: dict[str, list] = field(default_factory=lambda: _columns("person", "day", "state"))
-    evictions: dict[str, list] = field(default_factory=lambda: _columns("person", "day", "housing_type"))
-    offers: dict[str, list] = field(
+    relapses: dict[str, list | array] = field(default_factory=lambda: _columns("person", "day", "state"))
+    evictions: dict[str, list | array] = field(default_factory=lambda: _columns("person", "day", "housing_type"))
+    offers: dict[str, list | array] = field(
         default_factory=lambda: _columns("person", "day", "housing_type", "zone", "accepted", "consequence")
     )
-    exits: dict[str, list] = field(default_factory=lambda: _columns("person", "day", "reason", "state"))
-    treatment_waits: dict[str, list] = field(default_factory=lambda: _columns("person", "referred", "admitted"))
-    samples: dict[str, list] = field(default_factory=dict)
+    exits: dict[str, list | array] = field(default_factory=lambda: _columns("person", "day", "reason", "state"))
+    treatment_waits: dict[str, list | array] = field(
+        default_factory=lambda: _columns("person", "referred", "admitted")
+    )
+    samples: dict[str, list | array] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The spell columns, bound once: spells are the most frequent row.
+        s = self.spells
+        self._spell_columns = (
+            s["person"].append, s["state"].append, s["housing_type"].append, s["zone"].append,
+            s["start"].append, s["end"].append, s["end_reason"].append,
+        )  # fmt: skip
 
     def spell(self, person: int, state: str, housing_type: str, zone: str, start: float, end: float, reason: str) -> None:
         """Append one finished spell."""
-        s = self.spells
-        s["person"].append(person)
-        s["state"].append(state)
-        s["housing_type"].append(housing_type)
-        s["zone"].append(zone)
-        s["start"].append(start)
-        s["end"].append(end)
-        s["end_reason"].append(reason)
+        p, st, ht, z, s, e, r = self._spell_columns
+        p(person)
+        st(state)
+        ht(housing_type)
+        z(zone)
+        s(start)
+        e(end)
+        r(reason)
 
     @staticmethod
-    def add(table: dict[str, list], *values: object) -> None:
+    def add(table: dict[str, list | array], *values: object) -> None:
         """Append one row to a columnar table, values in column order."""
         for column, value in zip(table.values(), values, strict=True):
             column.append(value)
 
     def frame(self, name: str) -> pd.DataFrame:
-        """One log as a DataFrame."""
-        return pd.DataFrame(getattr(self, name))
+        """One log as a DataFrame (numeric columns as int64/float64, text as strings)."""
+        return as_frame(getattr(self, name))
+
+    def rows(self) -> int:
+        """Rows held over all tables (samples included)."""
+        tables = (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
+                  self.exits, self.treatment_waits, self.samples)  # fmt: skip
+        return sum(len(next(iter(t.values()))) for t in tables if t)
+
+    def nbytes(self) -> int:
+        """Bytes allocated for the columns, room for growth included (for text columns, the
+        references; the few strings they point to are shared)."""
+        tables = (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
+                  self.exits, self.treatment_waits, self.samples)  # fmt: skip
+        return sum(sys.getsizeof(column) for table in tables for column in table.values())
+
+
+def as_frame(columns: dict[str, list | array]) -> pd.DataFrame:
+    """A DataFrame from a dict of columns; typed arrays are copied in one go (no per-value work)."""
+    return pd.DataFrame({k: np.array(v) if isinstance(v, array) else v for k, v in columns.items()})

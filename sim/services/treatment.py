@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,8 +22,9 @@ class Treatment:
         self.model = model
         self.beds = beds
         self.patients: set[Person] = set()
-        self.queue: deque[Person] = deque()
-        self._referred_at: dict[Person, float] = {}
+        # The waiting queue, first referred first: person -> day of referral. An ordered dict
+        # takes a person out of the middle (prison, death) as cheaply as off the front.
+        self.queue: OrderedDict[Person, float] = OrderedDict()
 
     @property
     def has_bed(self) -> bool:
@@ -32,20 +33,18 @@ class Treatment:
 
     def is_queued(self, person: Person) -> bool:
         """The person is waiting for a bed."""
-        return person in self._referred_at
+        return person in self.queue
 
     def refer(self, person: Person) -> None:
         """Put a person on the treatment queue, admitting at once if a bed is free."""
-        if person in self._referred_at or person in self.patients:
+        if person in self.queue or person in self.patients:
             return
-        self._referred_at[person] = self.model.time
-        self.queue.append(person)
+        self.queue[person] = self.model.time
         self._admit_waiting()
 
     def withdraw(self, person: Person) -> None:
         """Take a person off the queue (they left the system or went to prison)."""
-        if self._referred_at.pop(person, None) is not None:
-            self.queue.remove(person)
+        self.queue.pop(person, None)
 
     def occupy_at_start(self, person: Person) -> None:
         """Place a person in a bed at day 0 (initial population), beyond capacity if need be."""
@@ -58,8 +57,7 @@ class Treatment:
 
     def _admit_waiting(self) -> None:
         while self.queue and self.has_bed:
-            person = self.queue.popleft()
-            referred = self._referred_at.pop(person)
+            person, referred = self.queue.popitem(last=False)
             self.model.records.add(self.model.records.treatment_waits, person.unique_id, referred, self.model.time)
             self.patients.add(person)
             person.admit("treatment")

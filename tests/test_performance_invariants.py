@@ -1,0 +1,156 @@
+"""What the performance work must not break: memory bounded by the people present, compact
+records, and the faster metric code giving exactly what the plain version gives.
+
+No timing here (timings live in ``benchmarks/``); these are properties that hold on any machine.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import weakref
+from array import array
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import hazards, metrics
+from sim.model import HousingModel
+from sim.person import Person
+from sim.records import Records
+from tests.conftest import small
+
+# ----------------------------------------------------------------------------- memory
+
+
+def test_departed_people_are_freed():
+    """Nothing keeps a person who has left: not Mesa's registry, the event list, or any service."""
+    model = HousingModel(small(years=3.0))
+    model.run_until(200.0)
+    early = [weakref.ref(p) for p in model.agents]
+    model.run()
+    gc.collect()
+    present = set(model.agents)
+    alive = [r() for r in early if r() is not None]
+    assert len(early) > 100
+    assert len(alive) < len(early), "some of the day-200 population must have left by the end"
+    assert all(p in present for p in alive), "a person who left is still referenced somewhere"
+    assert sum(isinstance(o, Person) and o.model is model for o in gc.get_objects()) == len(present)
+
+
+def test_services_hold_only_people_present():
+    """Treatment, the housing office, follow-up and the stock refer only to people still in the model."""
+    model = HousingModel(small(years=3.0))
+    model.run()
+    present = set(model.agents)
+    assert set(model.treatment.queue) <= present
+    assert model.treatment.patients <= present
+    assert set(model.office.applications) <= present
+    assert model.followup.clients <= present
+    assert {u.tenant for u in model.stock.units if u.tenant is not None} <= present
+    assert {u.reserved_for for u in model.stock.units if u.reserved_for is not None} <= present
+
+
+def test_event_list_grows_with_the_people_present_not_the_run():
+    """At most one live event per person, plus a few of the model's own (arrivals, meetings, sampling)."""
+    model = HousingModel(small(years=4.0))
+    for day in (365.0, 2 * 365.0, 4 * 365.0):
+        model.run_until(day)
+        live = [e for e in model._event_list._events if not e.CANCELED]
+        assert len(live) <= len(model.agents) + 10
+    assert model.steps == 0, "the model runs on its own events, without Mesa's daily step"
+
+
+def test_records_are_typed_columns():
+    """Numbers are stored 8 bytes a value; a frame gives numbers as int64/float64."""
+    model = HousingModel(small(years=2.0))
+    model.run()
+    records = model.records
+    assert isinstance(records.spells["start"], array) and records.spells["start"].typecode == "d"
+    assert isinstance(records.spells["person"], array) and records.spells["person"].typecode == "q"
+    assert isinstance(records.samples["day"], array)
+    spells = records.frame("spells")
+    assert spells["person"].dtype == np.int64 and spells["end"].dtype == np.float64
+    assert (spells["end"] >= spells["start"]).all()
+    assert records.nbytes() > 0 and records.rows() >= len(spells)
+
+
+def test_a_reason_string_is_shared_not_copied():
+    """Text columns hold references to a few shared strings, not a new string per row."""
+    model = HousingModel(small(years=3.0))
+    model.run()
+    reasons = model.records.spells["end_reason"]
+    assert len({id(r) for r in reasons}) <= len(set(reasons))
+
+
+# ----------------------------------------------------------------------------- random draws
+
+
+def test_a_zero_hazard_draws_nothing():
+    """A hazard that is zero from now on gives infinity without using the person's stream."""
+    rng = random.Random(3)
+    state = rng.getstate()
+    assert hazards.piecewise_time(rng, 0.0, 0.0, 10.0) == np.inf
+    assert hazards.piecewise_time(rng, 0.5, 0.0, 0.0) == np.inf  # the early window is over
+    assert hazards.exp_time(rng, 0.0) == np.inf
+    assert rng.getstate() == state
+
+
+def test_exp_time_is_pythons_exponential_draw():
+    """The written-out draw is exactly ``random.expovariate``."""
+    a, b = random.Random(11), random.Random(11)
+    assert [hazards.exp_time(a, 0.3) for _ in range(100)] == [b.expovariate(0.3) for _ in range(100)]
+
+
+# ----------------------------------------------------------------------------- metrics, vectorised
+
+
+def _within_plain(events: pd.DataFrame, starts: pd.DataFrame, window: float) -> int:
+    """The straightforward version of ``metrics._within`` (person by person)."""
+    if starts.empty or events.empty:
+        return 0
+    by_person = {p: np.sort(g["day"].to_numpy()) for p, g in events.groupby("person")}
+    hits = 0
+    for person, day in zip(starts["person"], starts["day"], strict=True):
+        days = by_person.get(person)
+        if days is None:
+            continue
+        i = np.searchsorted(days, day, side="right")
+        if i < len(days) and days[i] <= day + window:
+            hits += 1
+    return hits
+
+
+def _revolving_plain(admissions: pd.DataFrame, warmup: float) -> int:
+    k = metrics.REVOLVING_DOOR_ADMISSIONS
+    count = 0
+    for _, group in admissions.groupby("person"):
+        days = np.sort(group["day"].to_numpy())
+        if len(days) < k:
+            continue
+        ends = days[k - 1 :]
+        if np.any((ends - days[: len(days) - k + 1] <= metrics.READMISSION_WINDOW) & (ends >= warmup)):
+            count += 1
+    return count
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_vectorised_metrics_match_the_plain_versions(seed):
+    """Random tables with many ties (whole days, repeated days, the window's edge exactly)."""
+    rng = np.random.default_rng(seed)
+    n_events, n_starts = int(rng.integers(0, 80)), int(rng.integers(0, 40))
+    events = pd.DataFrame({"person": rng.integers(0, 12, n_events), "day": rng.integers(0, 60, n_events) * 10.0})
+    starts = pd.DataFrame({"person": rng.integers(0, 15, n_starts), "day": rng.integers(0, 60, n_starts) * 10.0})
+    for window in (0.0, 10.0, 90.0, 365.0):
+        assert metrics._within(events, starts, window) == _within_plain(events, starts, window)
+    for warmup in (0.0, 200.0, 500.0):
+        assert metrics._revolving_door(events, warmup) == _revolving_plain(events, warmup)
+
+
+def test_metrics_accept_plain_lists_too():
+    """Records built by hand (lists, as the metric tests do) give the same frames as typed arrays."""
+    r = Records()
+    Records.add(r.relapses, 1, 10.0, "street")
+    plain = pd.DataFrame({"person": [1], "day": [10.0], "state": ["street"]})
+    pd.testing.assert_frame_equal(r.frame("relapses"), plain)
