@@ -175,13 +175,26 @@ class HousingModel(mesa.Model):
     def _arrive_referral(self, person: Person) -> None:
         # Referred to treatment from outside, with no home of their own (F1: sofa, friends).
         person.using = True
+        if self.treatment.has_bed and not self.treatment.queue:
+            # A bed is free: straight into treatment, no night on the street.
+            stay = gamma_duration(person.luck, self.cfg.treatment.stay_days_mean, self.cfg.treatment.stay_days_cv)
+            person.start_in(State.TREATMENT, release_day=self.time + stay)
+            self._record_outside_admission(person, "treatment")
+            self.records.add(self.records.treatment_waits, person.unique_id, self.time, self.time)  # no wait
+            return
         person.start_in(State.STREET)
         self.treatment.refer(person)
+
+    def _record_outside_admission(self, person: Person, kind: str) -> None:
+        """An admission of someone who arrives from outside the system (counted like any other)."""
+        person.admissions += 1
+        self.records.add(self.records.admissions, person.unique_id, self.time, kind, "outside")
 
     def _arrive_prison(self, person: Person) -> None:
         sentence = self.cfg.prison
         release = self.time + gamma_duration(person.luck, sentence.sentence_days_mean, sentence.sentence_days_cv)
         person.start_in(State.PRISON, release_day=release)
+        self._record_outside_admission(person, "prison")
 
     def _arrive_nav(self, person: Person) -> None:
         # Comes to NAV with no home: temporary housing within 24 hours if there is a place.
@@ -218,7 +231,8 @@ class HousingModel(mesa.Model):
                 person().start_in(State.HOUSED, unit=unit)
         # Spread the initial waiting list over the past half year rather than all on day 0.
         for app in self.office.applications.values():
-            app.queue_day = -rng.uniform(0.0, 180.0)
+            if app.person.state is not State.HOUSED:  # not the move-on applications of training flats
+                app.queue_day = -rng.uniform(0.0, 180.0)
 
     # ------------------------------------------------------------------ observation
 

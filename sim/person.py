@@ -334,6 +334,8 @@ class Person(mesa.Agent):
 
     def _on_reapply(self) -> None:
         self.reapply_day = INF
+        if self.in_institution and self.model.cfg.coordination.application_timing == "discharge":
+            return  # nobody applies while the person is inside; discharge makes the application
         if self.unit is None and self.offer is None:
             self.model.office.apply(self, self.model.cfg.housing_office.processing_days)
 
@@ -361,7 +363,9 @@ class Person(mesa.Agent):
         if kind.renewable and not (kind.renewal_requires_not_using and self.using):
             self.tenancy_end += kind.tenancy_days
             return
-        self._lose_home("tenancy_ended", lose_unit=False, to_temporary_prob=1.0)
+        self._lose_home(
+            "tenancy_ended", lose_unit=False, to_temporary_prob=self.model.cfg.eviction.tenancy_end_to_temporary_prob
+        )
 
     def _on_move_in(self) -> None:
         self.move_in()
@@ -466,6 +470,8 @@ class Person(mesa.Agent):
             return
         self.last_discharge = now
         self.release_day = INF
+        if self.unit is not None and self.tenancy_end <= now:
+            self._tenancy_ended_inside()
         if self.unit is not None:
             destination = "housing"
             self._set_state(State.HOUSED, "discharged")
@@ -483,6 +489,20 @@ class Person(mesa.Agent):
         if source is State.TREATMENT:
             model.treatment.leave(self)
         self.reschedule()
+
+    def _tenancy_ended_inside(self) -> None:
+        """The tenancy ran out while the person was in treatment or prison: renew it, or give
+        the unit back before discharge (so the discharge is not counted as "to housing")."""
+        unit = self.unit
+        assert unit is not None
+        kind = unit.kind
+        if kind.renewable and not (kind.renewal_requires_not_using and self.using):
+            while self.tenancy_end <= self.model.time:
+                self.tenancy_end += kind.tenancy_days
+            return
+        self.unit = None
+        self.tenancy_end = INF
+        self.model.stock.release(unit, self.model.time)
 
     def accept_offer(self, unit: Unit, move_in_day: float) -> None:
         """The person said yes; the keys come on ``move_in_day`` (at once if that is now)."""

@@ -192,6 +192,7 @@ class EvictionConfig(_Section):
     mismatch_multiplier_per_level: float = Field(ge=1)
     low_competence_multiplier: float = Field(ge=0)
     to_temporary_prob: float = Probability
+    tenancy_end_to_temporary_prob: float = Probability
 
 
 class ExitsConfig(_Section):

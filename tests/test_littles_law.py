@@ -76,6 +76,7 @@ PLACES = ("temporary", "housed", *TYPES)
 
 # The widest interval of the gap allowed (so the test can fail): ROP and staffed units hold a
 # handful of people for years at a time, so their gap varies more between replications.
+MAX_STILL_OPEN = {"temporary": 0.005, "housed": 0.005, "ordinary": 0.005, "rop": 0.02, "staffed": 0.03, "training": 0.005}
 MAX_HALF_WIDTH = {"temporary": 0.02, "housed": 0.02, "ordinary": 0.03, "rop": 0.05, "staffed": 0.10, "training": 0.05}
 
 
@@ -107,7 +108,9 @@ def test_littles_law_holds_for_temporary_housing_and_each_unit_type():
         for place in PLACES:
             gap, still_open = little_gap(spells, counts, place, a, b, end)
             gaps[place].append(gap)
-            if still_open >= 0.005:
+            # Spells still open at the end are cut short, which biases W down; the window ends
+            # early enough that few are (ROP and staffed tenants stay for years, so a little more).
+            if still_open >= MAX_STILL_OPEN[place]:
                 problems.append(f"{place}: {still_open:.1%} of the spells cut off by the end of the run")
     for place, values in gaps.items():
         g = np.asarray(values)
