@@ -18,8 +18,6 @@ import html
 import json
 import math
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,7 @@ import numpy as np  # noqa: E402
 
 from sim.comparison import HEADLINE, PLAIN, Comparison, label  # noqa: E402
 from sim.metrics import NORM_DAYS  # noqa: E402
-from sim.storage import check_out_dir  # noqa: E402
+from sim.storage import replace_folder  # noqa: E402
 
 COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
 
@@ -227,13 +225,7 @@ def write_comparison(comparison: Comparison, out: Path) -> Path:
     Raises:
         ValueError: ``out`` is a file, or a folder with other files in it.
     """
-    out = Path(out).resolve()
-    problem = check_out_dir(out)
-    if problem:
-        raise ValueError(f"{out} {problem}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with replace_folder(out) as staging:
         text = json.dumps(summary(comparison), indent=2, ensure_ascii=False) + "\n"
         (staging / "summary.json").write_text(text, encoding="utf-8")
         comparison.table.to_csv(staging / "comparison.csv", index=False)
@@ -251,10 +243,4 @@ def write_comparison(comparison: Comparison, out: Path) -> Path:
             "Length of temporary stays": staging / "temporary_stays.png",
         }
         (staging / "report.html").write_text(html_report(comparison, figures), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+    return Path(out).resolve()

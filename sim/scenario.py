@@ -305,7 +305,8 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every reading problem into a :class:`ScenarioError` naming the file."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -334,7 +335,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(str(path), [f"extends: circular chain {cycle}"])
-    data = _read_toml(path)
+    data = read_toml(path)
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim.experiment import RunResult
@@ -36,6 +37,29 @@ def check_out_dir(out: Path) -> str | None:
     return None
 
 
+@contextmanager
+def replace_folder(out: Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``out``; on success it replaces ``out``, on any error it is removed.
+
+    Raises:
+        ValueError: ``out`` is a file, or a folder with other files in it (see :func:`check_out_dir`).
+    """
+    out = Path(out).resolve()
+    problem = check_out_dir(out)
+    if problem:
+        raise ValueError(f"{out} {problem}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def summary_json(result: RunResult) -> str:
     """``summary.json`` text: deterministic for a given scenario and seed (no timestamps)."""
     return json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n"
@@ -52,13 +76,7 @@ def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None
     Returns:
         The folder written.
     """
-    out = Path(out).resolve()
-    problem = check_out_dir(out)
-    if problem:
-        raise ValueError(f"{out} {problem}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with replace_folder(out) as staging:
         (staging / "summary.json").write_text(summary_json(result), encoding="utf-8")
         (staging / "scenario.resolved.toml").write_text(result.scenario.to_toml(), encoding="utf-8")
         result.replications.to_parquet(staging / "replications.parquet", index=False)
@@ -66,10 +84,4 @@ def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None
         result.states.to_parquet(staging / "states.parquet", index=False)
         if extra is not None:
             extra(staging)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+    return Path(out).resolve()

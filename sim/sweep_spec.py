@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -360,25 +359,13 @@ def load_sweep(source: str | Path | dict[str, Any], *, base_dir: Path | None = N
         path = Path(source)
         if not path.is_file():
             raise ScenarioError(str(path), ["no such sweep file"])
-        data = _read(path)
+        data = sc.read_toml(path)
         label, folder, stem = str(path), path.resolve().parent, path.stem
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(label, _format_errors(exc, data)) from None
     return _resolve(spec, label, folder, stem)
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [f"not valid TOML: {exc}"]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
-    except OSError as exc:
-        raise ScenarioError(str(path), [f"cannot be read: {exc.strerror}"]) from None
 
 
 def _resolve(spec: SweepFile, label: str, folder: Path, stem: str) -> Sweep:
