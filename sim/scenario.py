@@ -427,11 +427,12 @@ def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
             )
         else:
             text = allowed[0]
-        lines.append(f"{key} = {_lookup(data, locs[key])!r}: {text}")
+        lines.append(f"{key} = {lookup(data, locs[key])!r}: {text}")
     return lines
 
 
-def _lookup(data: Any, loc: list[str]) -> Any:
+def lookup(data: Any, loc: list[str] | tuple[str, ...]) -> Any:
+    """The value at a pydantic error location in raw data (``None`` if there is none)."""
     node = data
     for part in loc:
         if isinstance(node, dict) and part in node:

@@ -19,8 +19,6 @@ means is replication noise rather than the parameters' doing (with two or more r
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import storage
 from sim.scenario import ScenarioError
 from sim.sweeps import SweepResults, open_results
 
@@ -218,12 +217,7 @@ def _morris(
 
 def check_out_dir(out: Path) -> str | None:
     """Why ``out`` cannot be (re)written, or ``None``: it must be new, empty, or an earlier analysis."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        return "exists and is a file, not a folder; choose a folder for the sensitivity results"
-    if out.is_dir() and any(out.iterdir()) and not (out / "sensitivity.csv").is_file():
-        return "is a folder with other files in it (no sensitivity.csv); choose a new or empty folder"
-    return None
+    return storage.check_out_dir(out, marker="sensitivity.csv", what="sensitivity results")
 
 
 def write_sensitivity(result: SensitivityResult, out: Path) -> Path:
@@ -232,9 +226,7 @@ def write_sensitivity(result: SensitivityResult, out: Path) -> Path:
     problem = check_out_dir(out)
     if problem:
         raise ScenarioError(f"--out {out}", [problem])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with storage.replace_folder(out, marker="sensitivity.csv") as staging:
         result.table.to_csv(staging / "sensitivity.csv", index=False)
         result.table.to_parquet(staging / "sensitivity.parquet", index=False)
         if not result.pairs.empty:
@@ -243,12 +235,6 @@ def write_sensitivity(result: SensitivityResult, out: Path) -> Path:
             (staging / "notes.txt").write_text("\n".join(result.notes) + "\n", encoding="utf-8")
         if not result.table.empty:
             plot(result, staging / "sensitivity.png")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     result.path = out
     return out
 

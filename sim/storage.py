@@ -23,7 +23,7 @@ def default_out_dir(scenario_name: str) -> Path:
     return RESULTS_DIR / scenario_name
 
 
-def check_out_dir(out: Path) -> str | None:
+def check_out_dir(out: Path, marker: str = "summary.json", what: str = "results") -> str | None:
     """Why ``out`` cannot be (re)written, or ``None`` if it can.
 
     A run replaces its output folder, so the folder must be new, empty, or an earlier run's
@@ -31,21 +31,21 @@ def check_out_dir(out: Path) -> str | None:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        return "exists and is a file, not a folder; choose a folder for the results"
-    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
-        return "is a folder with other files in it (no summary.json); choose a new or empty folder"
+        return f"exists and is a file, not a folder; choose a folder for the {what}"
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+        return f"is a folder with other files in it (no {marker}); choose a new or empty folder"
     return None
 
 
 @contextmanager
-def replace_folder(out: Path) -> Iterator[Path]:
+def replace_folder(out: Path, marker: str = "summary.json") -> Iterator[Path]:
     """Yield a staging folder beside ``out``; on success it replaces ``out``, on any error it is removed.
 
     Raises:
         ValueError: ``out`` is a file, or a folder with other files in it (see :func:`check_out_dir`).
     """
     out = Path(out).resolve()
-    problem = check_out_dir(out)
+    problem = check_out_dir(out, marker=marker)
     if problem:
         raise ValueError(f"{out} {problem}")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -657,7 +657,7 @@ def _format_errors(exc: ValidationError, data: dict[str, Any]) -> list[str]:
             lines.append(f"{key}: unknown key; allowed keys are: {', '.join(model.model_fields)}")
         else:
             msgs = list(dict.fromkeys(_message(e) for e in errs))
-            lines.append(f"{key} = {_lookup(data, loc)!r}: allowed is {' or '.join(msgs)}")
+            lines.append(f"{key} = {sc.lookup(data, loc)!r}: allowed is {' or '.join(msgs)}")
     return lines
 
 
@@ -677,20 +677,10 @@ def _message(err: dict[str, Any]) -> str:
 def _key_label(loc: tuple[str, ...], data: dict[str, Any]) -> str:
     """``("parameters", "1", "range")`` -> ``parameters[1] (key = 'treatment.beds').range``."""
     if len(loc) >= 2 and loc[0] == "parameters" and loc[1].isdigit():
-        param = _lookup(data, loc[:2])
+        param = sc.lookup(data, loc[:2])
         name = f" (key = {param.get('key')!r})" if isinstance(param, dict) and "key" in param else ""
         rest = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[2:])
         return f"parameters[{loc[1]}]{name}{rest}"
     return ".".join(loc) or "(top level)"
 
 
-def _lookup(data: Any, loc: tuple[str, ...]) -> Any:
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
