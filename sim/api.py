@@ -110,11 +110,11 @@ def _overrides(
     seed: int | None, replications: int | None, years: float | None, set: SetLike  # noqa: A002
 ) -> tuple[dict, list]:
     """The nested overrides and ``--set`` strings of the keyword arguments."""
-    from sim.sweep_spec import _flatten, nest
+    from sim.sweep_spec import _flatten
 
     nested: dict[str, Any] = {}
     if isinstance(set, Mapping):
-        nested = nest(_flatten(dict(set)))
+        nested = sc.nest(_flatten(dict(set)))
         set_args: list[str] = []
     else:
         set_args = list(set or [])

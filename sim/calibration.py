@@ -186,18 +186,6 @@ def get_value(scenario: Scenario, key: str) -> Any:
     return node
 
 
-def nested(point: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"a.b": 1}`` as the nested override table ``{"a": {"b": 1}}``."""
-    out: dict[str, Any] = {}
-    for key, value in point.items():
-        *parents, leaf = key.split(".")
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
-
-
 def latin_hypercube(
     space: Sequence[Parameter],
     samples: int,
@@ -675,7 +663,7 @@ def search(
             best = max(rows, key=lambda r: r["worst_margin"])
             box = zoom_box(SEARCH_SPACE, best, zoom**k)
         points = latin_hypercube(SEARCH_SPACE, samples, seed + k, box)
-        runs = [scenarios.with_overrides(base, nested(p)) for p in points]
+        runs = [scenarios.with_overrides(base, scenarios.nest(dict(p))) for p in points]
         frames = evaluate_many(runs, replications, face=False, workers=workers, progress=step)
         done += len(runs) * replications
         rows += [{"round": k, **point, **_score(frame)} for point, frame in zip(points, frames, strict=True)]
@@ -705,7 +693,7 @@ def search(
 
 def apply_point(base: Scenario, point: Mapping[str, Any]) -> Scenario:
     """``base`` with a point's parameter values."""
-    return scenarios.with_overrides(base, nested(point))
+    return scenarios.with_overrides(base, scenarios.nest(dict(point)))
 
 
 # ----------------------------------------------------------------------------- face validity

@@ -353,6 +353,18 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     return _merge(_load_raw(parent_path, (*chain, path)), data)
 
 
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` -> ``{"a": {"b": 1}}``: dotted keys as a nested override table."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
 def parse_set(assignments: list[str]) -> dict[str, Any]:
     """Turn ``["a.b=1", "c=fcfs"]`` into a nested override table.
 

@@ -249,18 +249,6 @@ def child_seed(seed: int, index: int) -> int:
     return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """``{"a.b": 1}`` -> ``{"a": {"b": 1}}`` (a nested override table)."""
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
-
-
 def with_values(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """``data`` with dotted keys set to ``values``; only the tables on the way are copied (``data`` is unchanged)."""
     out = dict(data)
@@ -393,7 +381,7 @@ def _resolve(spec: SweepFile, label: str, folder: Path, stem: str) -> Sweep:
             problems.append(f"set.{key} = {fixed[key]!r}: {why}")
     if not problems and fixed:
         try:
-            base = sc.with_overrides(base, nest(fixed))
+            base = sc.with_overrides(base, sc.nest(fixed))
         except ScenarioError as exc:
             problems += [f"set: {p}" for p in exc.problems]
 
@@ -552,7 +540,7 @@ def _column(levels: list[Any]) -> Literal["int", "float", "bool", "str"]:
 def _value_problem(base: Scenario, key: str, value: Any) -> str | None:
     """Why the base scenario with ``key = value`` is not a valid scenario, or ``None``."""
     try:
-        sc.with_overrides(base, nest({key: value}))
+        sc.with_overrides(base, sc.nest({key: value}))
     except ScenarioError as exc:
         return "; ".join(exc.problems)
     return None
