@@ -49,28 +49,24 @@ class Timer:
 
 
 def count_events(model: HousingModel, run: Callable[[], None]) -> int:
-    """Run ``run()`` with a counter on ``model``'s event list; the number of events executed.
-
-    Only used in untimed runs (the counter adds a call per event): a run with the same seed
-    executes the same events.
-    """
+    """Run ``run()``; the number of events executed (the model's calendar and Mesa's list)."""
     events = model._event_list
-    popped = 0
+    mesa_popped = 0
     pop = events.pop_event
 
     def counting_pop():
-        nonlocal popped
+        nonlocal mesa_popped
         event = pop()  # raises IndexError when empty, as the original does
-        popped += 1
+        mesa_popped += 1
         return event
 
-    events.pop_event = counting_pop  # instance attribute, this model only
+    events.pop_event = counting_pop  # instance attribute, this model only (an untimed run)
+    before = model.calendar.executed
     try:
         run()
     finally:
         del events.pop_event
-    # Mesa pops one event past the end of the run and pushes it back.
-    return popped - (1 if len(events._events) else 0)
+    return model.calendar.executed - before + mesa_popped
 
 
 # ----------------------------------------------------------------------------- 1. docking
@@ -233,7 +229,7 @@ def memory_child(scale: int, years: float, seed: int) -> dict[str, Any]:
         "records_bytes": records,
         "at_end_beyond_records": current - records,
         "per_person_at_end": (current - records) / max(1, len(model.agents)),
-        "event_list": len(model._event_list._events),
+        "event_list": len(model.calendar.heap),
     }
 
 
@@ -260,7 +256,7 @@ def scaling_child(scale: int, years: float, seed: int) -> dict[str, Any]:
                                                                           "housed")), strict=True))  # fmt: skip
     gc.collect()
     live_objects = sum(1 for o in gc.get_objects() if isinstance(o, Person))
-    heap = model._event_list._events
+    heap = model.calendar.heap
     return {
         "scale": scale,
         "years": years,
@@ -272,7 +268,7 @@ def scaling_child(scale: int, years: float, seed: int) -> dict[str, Any]:
         "people_at_end": len(model.agents),
         "person_objects_alive": live_objects,
         "event_list": len(heap),
-        "event_list_canceled": sum(1 for e in heap if e.CANCELED),
+        "event_list_canceled": len(heap) - len(model.calendar),
         "rss_before": before,
         "rss_peak": peak,
         "memory": max(0, peak - before),

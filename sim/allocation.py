@@ -60,16 +60,24 @@ def order_applicants(
     return sorted(applications, key=lambda a: (a.penalty, inside(a), a.queue_day, a.serial))
 
 
+def vacancy_order(units: Iterable[Unit]) -> list[Unit]:
+    """Units in the order a meeting considers them: vacant the longest first (then by id)."""
+    return sorted(units, key=lambda u: (u.vacant_since, u.uid))
+
+
 def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> Unit:
-    """The unit the meeting offers this applicant (``vacant`` is not empty)."""
+    """The unit the meeting offers this applicant.
+
+    ``vacant`` is not empty and is in :func:`vacancy_order` (the meeting sorts it once, so an
+    offer costs nothing under fcfs: a meeting with many vacancies and offers is not quadratic).
+    Ties under best_fit go to the unit vacant the longest.
+    """
     if rule == "best_fit":
         person = application.person
         need = int(person.need)
-        return min(
-            vacant,
-            key=lambda u: (abs(u.kind.support_level - need), u.zone != person.preferred_zone, u.vacant_since, u.uid),
-        )
-    return min(vacant, key=lambda u: (u.vacant_since, u.uid))
+        preferred = person.preferred_zone
+        return min(vacant, key=lambda u: (abs(u.kind.support_level - need), u.zone != preferred))
+    return vacant[0]
 
 
 def decline_probability(cfg: ChoiceConfig, in_preferred_zone: bool, in_temporary: bool) -> float:

@@ -1,7 +1,7 @@
 """The model's wiring: services, stock, people, arrivals and the recurring events.
 
-:class:`HousingModel` owns the clock (Mesa's event list, one time unit = one day), the services
-with capacity, the stock and the records. People drive themselves with their own events
+:class:`HousingModel` owns the clock (Mesa's, one time unit = one day, running the model's own
+calendar of events, ``sim.calendar``), the services with capacity, the stock and the records. People drive themselves with their own events
 (``sim.person``); the model adds the arrivals of new people, the allocation meetings, stock
 additions and the data collection.
 """
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from array import array
 from collections.abc import Callable
+from functools import partial
 
 import mesa
-from mesa.time import Schedule
 
+from sim.calendar import Calendar
 from sim.hazards import DAYS_PER_YEAR, gamma_duration
 from sim.person import Need, Person, State
 from sim.records import Records
@@ -30,34 +32,23 @@ STREAM_STOCK = 10
 ARRIVAL_STREAM_OFFSET = 100
 
 
-class _Timed:
-    """A bound callback kept alive by the model (Mesa holds events by weak reference)."""
+class Recurring:
+    """Calls ``action`` every ``interval`` days from ``start`` on, on the model's calendar.
 
-    def __init__(self, action: Callable[[], None]) -> None:
-        self.action = action
-
-    def fire(self) -> None:
-        self.action()
-
-
-class _Sampler:
-    """Calls ``model.collect`` every ``interval`` days from ``start`` on.
-
-    The same events as ``model.schedule_recurring(model.collect, Schedule(interval, start))``
-    (the next sample is scheduled after this one is taken), but an event that calls this object
-    costs Mesa a plain weak reference instead of a recurring-event generator and a weak method:
-    it matters when sampling every day.
+    The next call is scheduled after this one has run, as Mesa's
+    ``schedule_recurring(action, Schedule(interval, start))`` does.
     """
 
-    def __init__(self, model: HousingModel, interval: float, start: float) -> None:
+    def __init__(self, model: HousingModel, interval: float, start: float, action: Callable[[], None]) -> None:
         self.model = model
         self.interval = interval
-        model.schedule_event(self, at=start)
+        self.action = action
+        model.calendar.schedule(start, self)
 
     def __call__(self) -> None:
+        self.action()
         model = self.model
-        model.collect()
-        model.schedule_event(self, at=model.time + self.interval)
+        model.calendar.schedule(model.time + self.interval, self)
 
 
 class ArrivalStream:
@@ -81,7 +72,7 @@ class ArrivalStream:
 
     def _schedule_next(self) -> None:
         if self.rate > 0:
-            self.model.schedule_event(self.fire, after=self.rng.expovariate(self.rate))
+            self.model.calendar.schedule(self.model.time + self.rng.expovariate(self.rate), self.fire)
 
     def fire(self) -> None:
         """One arrival, then schedule the next."""
@@ -107,6 +98,7 @@ class HousingModel(mesa.Model):
         # event-driven simulator does (mesa.experimental.devs.DEVSimulator.setup). It changes no
         # result: the daily event did nothing but count steps.
         self._default_schedule.stop()
+        self.calendar = Calendar()  # the model's own events (sim.calendar); Mesa's clock runs them
         self.cfg = scenario
         self.seed = seed
         self.records = Records()
@@ -117,7 +109,6 @@ class HousingModel(mesa.Model):
         self.office = HousingOffice(self)
         self.followup = FollowupTeam(scenario.followup.capacity)
         self.stock_rng = self.stream_rng(STREAM_STOCK)
-        self._keep_alive: list[object] = []
         self.entered = 0  # people created so far (initial population and arrivals)
 
         self._populate()
@@ -128,13 +119,47 @@ class HousingModel(mesa.Model):
             ArrivalStream(self, STREAM_NAV, inflow.nav_homeless_per_year, self._arrive_nav),
         ]
         interval = scenario.housing_office.meeting_interval_days
-        self.schedule_recurring(self.office.meeting, Schedule(interval=interval, start=interval))
-        self._sampler = _Sampler(self, scenario.run.sample_every_days, start=0.0)  # data collection
+        Recurring(self, interval, start=interval, action=self.office.meeting)  # allocation meetings
+        Recurring(self, scenario.run.sample_every_days, start=0.0, action=self.collect)  # data collection
         for addition in scenario.stock.additions:
             kind = scenario.stock.types[addition.type]
-            timed = _Timed(lambda a=addition, k=kind: self.stock.add(a.type, k, a.zone, a.count, a.day))
-            self._keep_alive.append(timed)
-            self.schedule_event(timed.fire, at=addition.day)
+            add = partial(self.stock.add, addition.type, kind, addition.zone, addition.count, addition.day)
+            self.calendar.schedule(addition.day, add)
+
+    def _advance_time(self, until: float) -> None:
+        """Run every event due up to ``until`` in time order, then set the clock to ``until``.
+
+        This is Mesa's ``Model._advance_time`` (behind ``run_until``, ``run_for`` and ``step``)
+        extended to the model's own calendar: the model's events and any scheduled with Mesa's
+        ``schedule_event`` run in one time order; at equal times Mesa's go first.
+        """
+        if until <= self.time:
+            warnings.warn(f"end time {until} is not after time {self.time}", RuntimeWarning, stacklevel=2)
+            return
+        calendar = self.calendar
+        mesa_list = self._event_list
+        mesa_heap = mesa_list._events  # Mesa's pending events, read-only (the head is the earliest)
+        while True:
+            when = calendar.next_time()
+            if mesa_heap and mesa_heap[0].time <= when:
+                try:
+                    event = mesa_list.pop_event()  # skips cancelled Mesa events
+                except IndexError:
+                    continue  # only cancelled ones were left
+                if event.time <= when:
+                    if event.time > until:
+                        mesa_list.add_event(event)
+                        break
+                    self.time = event.time
+                    event.execute()
+                    continue
+                mesa_list.add_event(event)  # a cancelled one was on top; this one comes later
+            if when > until:
+                break
+            action = calendar.pop()
+            self.time = when
+            action()
+        self.time = until
 
     # ------------------------------------------------------------------ people
 

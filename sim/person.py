@@ -1,7 +1,7 @@
 """People in recovery: a small state machine driven by competing-risk events.
 
 A person is always in exactly one place (:class:`State`) until they leave the system. They
-hold at most one pending Mesa event: the earliest of their clocks (sampled hazards such as
+hold at most one pending event on the model's calendar: the earliest of their clocks (sampled hazards such as
 relapse or eviction, and fixed timers such as discharge or move-in). Whenever their situation
 changes, every clock is drawn again from "now" (:meth:`Person.reschedule`).
 
@@ -22,8 +22,7 @@ from sim import hazards
 from sim.hazards import DAYS_PER_YEAR, INF
 
 if TYPE_CHECKING:
-    from mesa.time import Event
-
+    from sim.calendar import Entry
     from sim.model import HousingModel
     from sim.stock import Unit
 
@@ -140,7 +139,7 @@ class Person(mesa.Agent):
         self.held_discharge = False
         self.last_discharge = -INF
         self._competence_updated = model.time
-        self._event: Event | None = None
+        self._event: Entry | None = None  # the pending entry on the calendar
         self._next_kind = ""
 
         # history, for the record
@@ -210,17 +209,18 @@ class Person(mesa.Agent):
 
     def reschedule(self) -> None:
         """Cancel the pending event and schedule the earliest of all clocks from now."""
+        model = self.model
         event = self._event
         if event is not None:
-            event.cancel()
+            model.calendar.cancel(event)
             self._event = None
-        now = self.model.time
+        now = model.time
         when, kind = self._next_event(now)
         if when < INF:
             self._next_kind = kind
             # A timer that ran out while away (e.g. in treatment) fires now. The person is the
-            # event's callback (see ``__call__``): Mesa keeps a plain weak reference to them.
-            self._event = self.model.schedule_event(self, at=now + max(when, 0.0))
+            # event's action (see ``__call__``).
+            self._event = model.calendar.schedule(now + max(when, 0.0), self)
 
     def _next_event(self, now: float) -> tuple[float, str]:
         """The time from ``now`` to the earliest clock, and what it is.
@@ -291,7 +291,7 @@ class Person(mesa.Agent):
         return min(clocks)
 
     def __call__(self) -> None:
-        """The pending event is due (Mesa calls the person): act on it, then draw the clocks again."""
+        """The pending event is due (the calendar calls the person): act on it, then draw the clocks again."""
         self._event = None
         self._update_competence()
         _HANDLERS[self._next_kind](self)
@@ -576,7 +576,7 @@ class Person(mesa.Agent):
             model.temporary.leave()
         self.state = None
         if self._event is not None:
-            self._event.cancel()
+            model.calendar.cancel(self._event)
             self._event = None
         model.treatment.withdraw(self)
         if state is State.TREATMENT:

@@ -99,12 +99,12 @@ def test_priority_penalty_sorts_after_everyone_else(rule):
 def test_fcfs_and_need_priority_offer_the_longest_vacant_unit(rule, units):
     """fcfs / need_priority: the unit vacant the longest is offered, whatever the person needs."""
     app = applicant(0, 0.0, Need.ROP, zone="sor")
-    assert allocation.choose_unit(rule, app, list(units.values())) is units["ordinary_nord_old"]
+    assert allocation.choose_unit(rule, app, allocation.vacancy_order(units.values())) is units["ordinary_nord_old"]
 
 
 def test_best_fit_picks_the_closest_support_level(units):
     """best_fit: a ROP-level need gets the ROP unit, a high need a staffed unit, a medium need a training flat."""
-    vacant = list(units.values())
+    vacant = allocation.vacancy_order(units.values())
     assert allocation.choose_unit("best_fit", applicant(0, 0, Need.ROP, "nord"), vacant) is units["rop_sentrum"]
     assert allocation.choose_unit("best_fit", applicant(0, 0, Need.MEDIUM, "nord"), vacant) is units["training_sor"]
     assert allocation.choose_unit("best_fit", applicant(0, 0, Need.LOW, "nord"), vacant) is units["ordinary_nord_old"]
@@ -112,7 +112,7 @@ def test_best_fit_picks_the_closest_support_level(units):
 
 def test_best_fit_prefers_the_preferred_zone_among_equal_fits(units):
     """best_fit: among units of the same (best) support level, one in the preferred zone wins."""
-    vacant = list(units.values())
+    vacant = allocation.vacancy_order(units.values())
     high_sor = applicant(0, 0.0, Need.HIGH, zone="sor")
     high_nord = applicant(1, 0.0, Need.HIGH, zone="nord")
     assert allocation.choose_unit("best_fit", high_sor, vacant) is units["staffed_sor"]
@@ -123,7 +123,7 @@ def test_best_fit_prefers_the_preferred_zone_among_equal_fits(units):
 
 def test_best_fit_support_level_beats_zone(units):
     """best_fit: a closer support level in another zone is better than a worse fit in the preferred zone."""
-    vacant = [units["ordinary_sor_new"], units["staffed_nord"]]
+    vacant = allocation.vacancy_order([units["ordinary_sor_new"], units["staffed_nord"]])
     assert allocation.choose_unit("best_fit", applicant(0, 0, Need.HIGH, "sor"), vacant) is units["staffed_nord"]
 
 

@@ -59,7 +59,7 @@ class HousingOffice:
         when = self.model.time + delay
         if when not in self._meeting_due:
             self._meeting_due.add(when)
-            self.model.schedule_event(self._extra_meeting, at=when)
+            self.model.calendar.schedule(when, self._extra_meeting)
 
     def _extra_meeting(self) -> None:
         self._meeting_due.discard(self.model.time)
@@ -99,7 +99,7 @@ class HousingOffice:
         stock = model.stock
         if not stock.vacant:
             return
-        vacant = list(stock.vacant.values())
+        vacant = allocation.vacancy_order(stock.vacant.values())
         candidates = [a for a in self.applications.values() if self._eligible(a)]
         choice = model.cfg.choice
         institution_first = model.cfg.coordination.institution_priority

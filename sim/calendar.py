@@ -1,0 +1,137 @@
+"""The model's calendar: its own pending events, in time order.
+
+Every event of the model (a person's next clock, an arrival, an allocation meeting, a sample)
+is an entry ``[time, seq, action]``. Entries run in order of time; ties go to the entry
+scheduled first (``seq``), which is the order Mesa's own event list gives events of equal time
+and priority, so the model gives the same results on either.
+
+Why not Mesa's event list for these? A Mesa ``Event`` is a Python object with a weak reference
+to its callback and a Python ``__lt__``, so scheduling one and taking it off the heap costs about
+4 microseconds; this model schedules a few events per person and change of place, and that was
+the largest single cost of a run (see ``docs/performance.md``). ``HousingModel`` still runs on
+Mesa's clock (``run_until``, ``run_for``, ``step``, ``model.time``) and runs events scheduled
+with ``model.schedule_event`` in time order together with these (``HousingModel._advance_time``).
+
+Layout: entries due in the current window of ``WINDOW`` days are in a binary heap (``heapq``,
+compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is put into
+the heap when its window comes up (a "calendar queue"). The heap stays small however many
+people there are, which keeps the cost per event flat as the population grows: one heap of
+every pending entry was 1.3x slower per event at 50 times the baseline's size, mostly in
+cache misses.
+
+Cancelling marks the entry (its action becomes ``None``); marked entries are dropped when they
+come up, and the calendar is rebuilt without them when they outnumber the live ones, so it
+holds about one entry per person present, however long the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from heapq import heapify, heappop, heappush
+from itertools import count
+
+INF = float("inf")
+
+# An entry: [time, seq, action]; ``action`` is ``None`` once cancelled.
+Entry = list
+TIME, SEQ, ACTION = 0, 1, 2
+
+
+class Calendar:
+    """Pending events in order of time, then of scheduling.
+
+    Args:
+        compact_at: Rebuild when more than this many cancelled entries are held and they are
+            more than the live ones (rebuilding costs one pass; it keeps memory flat in long
+            runs).
+    """
+
+    __slots__ = (
+        "_buckets", "_cancelled", "_held", "_horizon", "_next_seq", "_windows", "compact_at", "executed", "heap",
+    )  # fmt: skip
+
+    #: Days per window (a power of two, so window boundaries are exact floats).
+    WINDOW = 1.0
+
+    def __init__(self, compact_at: int = 1024) -> None:
+        self.compact_at = compact_at
+        self.heap: list[Entry] = []  # entries due before ``_horizon``
+        self._horizon = self.WINDOW  # end of the windows whose entries are in the heap
+        self._buckets: dict[int, list[Entry]] = {}  # window index -> its entries (unsorted)
+        self._windows: list[int] = []  # heap of the indices in ``_buckets``
+        self._next_seq = count().__next__
+        self._cancelled = 0
+        self._held = 0  # entries in the heap and the buckets, cancelled ones included
+        self.executed = 0  # entries taken off to run, so far
+
+    def schedule(self, time: float, action: Callable[[], None]) -> Entry:
+        """Call ``action()`` at ``time``; returns the entry (a handle for :meth:`cancel`)."""
+        entry = [time, self._next_seq(), action]
+        self._held += 1
+        if time < self._horizon:
+            heappush(self.heap, entry)
+        else:
+            window = int(time // self.WINDOW)
+            bucket = self._buckets.get(window)
+            if bucket is None:
+                self._buckets[window] = [entry]
+                heappush(self._windows, window)
+            else:
+                bucket.append(entry)
+        return entry
+
+    def cancel(self, entry: Entry) -> None:
+        """Do not run this entry's action (a no-op if it already ran or was cancelled)."""
+        if entry[ACTION] is not None:
+            entry[ACTION] = None
+            self._cancelled += 1
+            if self._cancelled > self.compact_at and 2 * self._cancelled > self._held:
+                self.compact()
+
+    def compact(self) -> None:
+        """Drop cancelled entries (the order of the rest is unchanged: ``(time, seq)`` is unique)."""
+        self.heap[:] = [e for e in self.heap if e[ACTION] is not None]
+        heapify(self.heap)
+        for window, bucket in list(self._buckets.items()):
+            bucket[:] = [e for e in bucket if e[ACTION] is not None]
+            if not bucket:
+                del self._buckets[window]
+        self._windows[:] = sorted(self._buckets)
+        self._held -= self._cancelled
+        self._cancelled = 0
+
+    def next_time(self) -> float:
+        """Time of the earliest live entry (``inf`` if none)."""
+        heap = self.heap
+        while True:
+            while heap and heap[0][ACTION] is None:
+                heappop(heap)
+                self._cancelled -= 1
+                self._held -= 1
+            if heap:
+                return heap[0][TIME]
+            if not self._windows:
+                return INF
+            # The heap is empty: the next window with entries comes up.
+            window = heappop(self._windows)
+            heap[:] = self._buckets.pop(window)
+            heapify(heap)
+            self._horizon = (window + 1) * self.WINDOW
+
+    def pop(self) -> Callable[[], None]:
+        """Take the earliest entry off the calendar and return its action (call
+        :meth:`next_time` first, so the earliest entry is a live one in the heap)."""
+        entry = heappop(self.heap)
+        self._held -= 1
+        action = entry[ACTION]
+        entry[ACTION] = None  # gone from the calendar: a later ``cancel`` of it must be a no-op
+        self.executed += 1
+        return action
+
+    def held(self) -> int:
+        """Entries held, cancelled ones included."""
+        return self._held
+
+    def __len__(self) -> int:
+        """Live entries."""
+        return self._held - self._cancelled
