@@ -13,6 +13,10 @@ Engines:
     mesa_agents: the same with a Mesa agent per customer and a ``random.Random`` of its own,
         seeded the way this project seeds a person's stream: the cheapest possible version of
         "full Person agents" in Mesa (a floor for this project's docking run).
+    mesa_agents_calendar: the same agents and streams on this project's calendar
+        (``sim.calendar.CalendarModel``) instead of Mesa's event list: the fastest this
+        project's design (a Mesa agent with a stream of its own per person, on that calendar)
+        can be with people who do nothing but queue (a ceiling for its docking run).
     heapq: a hand-written event loop on ``heapq`` (no engine at all).
 """
 
@@ -222,6 +226,64 @@ def run_mesa_agents(lam: float, c: int, mean_service: float, days: float, warmup
     return out
 
 
+# ----------------------------------------------------------------------------- the same, on this project's calendar
+
+
+def run_mesa_agents_calendar(
+    lam: float, c: int, mean_service: float, days: float, warmup: float, seed: int
+) -> QueueRun:
+    import mesa
+
+    from sim.calendar import CalendarModel
+
+    out = QueueRun(0, [], [])
+    rate = 1.0 / mean_service
+
+    class Customer(mesa.Agent):
+        def __init__(self, model: Queue, index: int) -> None:
+            super().__init__(model)
+            self.luck = random.Random((seed << 48) | (3 << 36) | (index + 1))
+            self.arrived = model.time
+
+        def __call__(self) -> None:  # service ends
+            model = self.model
+            out.served += 1
+            self.remove()
+            if model.waiting:
+                model.serve(model.waiting.popleft())
+            else:
+                model.free += 1
+
+    class Queue(CalendarModel):
+        def __init__(self) -> None:
+            super().__init__(rng=seed)
+            self._default_schedule.stop()
+            self.draw = random.Random(seed)
+            self.free = c
+            self.count = 0
+            self.waiting: deque[Customer] = deque()
+            self.calendar.schedule(self.draw.expovariate(lam), self.arrive)
+
+        def arrive(self) -> None:
+            self.calendar.schedule(self.time + self.draw.expovariate(lam), self.arrive)
+            person = Customer(self, self.count)
+            self.count += 1
+            if self.free:
+                self.free -= 1
+                self.serve(person)
+            else:
+                self.waiting.append(person)
+
+        def serve(self, person: Customer) -> None:
+            if person.arrived >= warmup:
+                out.waits.append(self.time - person.arrived)
+                out.arrivals.append(person.arrived)
+            self.calendar.schedule(self.time + person.luck.expovariate(rate), person)
+
+    Queue().run_until(days)
+    return out
+
+
 # ----------------------------------------------------------------------------- heapq
 
 
@@ -264,5 +326,6 @@ ENGINES: dict[str, Callable[..., QueueRun]] = {
     "ciw": run_ciw,
     "mesa_loop": run_mesa_loop,
     "mesa_agents": run_mesa_agents,
+    "mesa_agents_calendar": run_mesa_agents_calendar,
     "heapq": run_heapq,
 }

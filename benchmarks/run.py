@@ -32,7 +32,7 @@ from benchmarks import peers, workloads
 from benchmarks.workloads import QUEUE, REPO, finite
 
 SECTIONS = ("docking", "full", "scaling", "parallel", "profile")
-PEERS = ("simpy", "ciw", "mesa_loop", "mesa_agents", "heapq")
+PEERS = ("simpy", "ciw", "mesa_loop", "mesa_agents", "mesa_agents_calendar", "heapq")
 
 
 def median(xs: list[float]) -> float:
@@ -247,6 +247,7 @@ def table(results: dict[str, Any]) -> str:
             "ciw": "Ciw 3",
             "mesa_loop": "Mesa: bare schedule_event loop",
             "mesa_agents": "Mesa: agent + own stream/person",
+            "mesa_agents_calendar": "  the same, on sim.calendar",
             "heapq": "hand-written heapq loop",
         }
         for engine, row in d["engines"].items():
@@ -254,7 +255,7 @@ def table(results: dict[str, Any]) -> str:
                 f"{row['ratio_to_ciw']:>8.2f}{row['mean_wait']:>11.3f}"
                 f"{'±' + fmt(row['mean_wait_ci95'], '.3f'):>9}")  # fmt: skip
         ours = d["engines"]["pathways"]
-        add(f"   housing-pathways: {ours['events_per_person']:.2f} Mesa events per person served, "
+        add(f"   housing-pathways: {ours['events_per_person']:.2f} events per person served, "
             f"{ours['us_per_event']:.1f} us CPU per event")  # fmt: skip
     if "full" in results:
         f = results["full"]

@@ -435,7 +435,7 @@ def profile_docking(out_dir: Path, days: float = 20_000.0) -> dict[str, Any]:
 
     if root is not None and total > 0:
         walk(root)
-        shares["Mesa's event loop itself (heap, Event objects)"] = 1.0 - sum(shares.values())
+        shares["the event loop itself (calendar, Mesa's clock)"] = 1.0 - sum(shares.values())
     return {"served": len(model.records.exits["person"]), "shares": shares, "files": ["profile_docking.txt"]}
 
 
@@ -444,7 +444,7 @@ WATCH = {
     ("fire", "sim/model.py"): "arrival (ArrivalStream.fire: new Person, application, next arrival)",
     ("_extra_meeting", "sim/services/housing_office.py"): "allocation meeting (offer, accept, move in)",
     ("__call__", "sim/person.py"): "a person's own event (tenancy ends: leave the system)",
-    ("__call__", "sim/model.py"): "sampling (model.collect)",
+    ("__call__", "sim/model.py"): "sampling and periodic meetings (Recurring)",
 }
 
 

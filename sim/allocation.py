@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from enum import Enum
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from sim.scenario import ChoiceConfig
@@ -60,9 +61,12 @@ def order_applicants(
     return sorted(applications, key=lambda a: (a.penalty, inside(a), a.queue_day, a.serial))
 
 
+_VACANCY_KEY = attrgetter("vacant_since", "uid")
+
+
 def vacancy_order(units: Iterable[Unit]) -> list[Unit]:
     """Units in the order a meeting considers them: vacant the longest first (then by id)."""
-    return sorted(units, key=lambda u: (u.vacant_since, u.uid))
+    return sorted(units, key=_VACANCY_KEY)
 
 
 def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> Unit:

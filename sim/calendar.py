@@ -8,9 +8,10 @@ and priority, so the model gives the same results on either.
 Why not Mesa's event list for these? A Mesa ``Event`` is a Python object with a weak reference
 to its callback and a Python ``__lt__``, so scheduling one and taking it off the heap costs about
 4 microseconds; this model schedules a few events per person and change of place, and that was
-the largest single cost of a run (see ``docs/performance.md``). ``HousingModel`` still runs on
-Mesa's clock (``run_until``, ``run_for``, ``step``, ``model.time``) and runs events scheduled
-with ``model.schedule_event`` in time order together with these (``HousingModel._advance_time``).
+the largest single cost of a run (see ``docs/performance.md``). A :class:`CalendarModel` (the
+base of ``HousingModel``) still runs on Mesa's clock (``run_until``, ``run_for``, ``step``,
+``model.time``) and runs events scheduled with ``model.schedule_event`` in time order together
+with these.
 
 Layout: entries due in the current window of ``WINDOW`` days are in a binary heap (``heapq``,
 compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is put into
@@ -26,9 +27,13 @@ holds about one entry per person present, however long the run.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from itertools import count
+from typing import Any
+
+import mesa
 
 INF = float("inf")
 
@@ -135,3 +140,51 @@ class Calendar:
     def __len__(self) -> int:
         """Live entries."""
         return self._held - self._cancelled
+
+
+class CalendarModel(mesa.Model):
+    """A Mesa model whose own events run from a :class:`Calendar` (``self.calendar``).
+
+    Everything else is Mesa's: the clock (``model.time``, ``run_until``, ``run_for``,
+    ``step``), the agents, and events scheduled with ``schedule_event`` or
+    ``schedule_recurring``, which run in one time order with the calendar's.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calendar = Calendar()
+
+    def _advance_time(self, until: float) -> None:
+        """Run every event due up to ``until`` in time order, then set the clock to ``until``.
+
+        This is Mesa's ``Model._advance_time`` (behind ``run_until``, ``run_for`` and ``step``)
+        extended to the calendar: its events and any scheduled with Mesa's ``schedule_event``
+        run in one time order; at equal times Mesa's go first.
+        """
+        if until <= self.time:
+            warnings.warn(f"end time {until} is not after time {self.time}", RuntimeWarning, stacklevel=2)
+            return
+        calendar = self.calendar
+        mesa_list = self._event_list
+        mesa_heap = mesa_list._events  # Mesa's pending events, read-only (the head is the earliest)
+        while True:
+            when = calendar.next_time()
+            if mesa_heap and mesa_heap[0].time <= when:
+                try:
+                    event = mesa_list.pop_event()  # skips cancelled Mesa events
+                except IndexError:
+                    continue  # only cancelled ones were left
+                if event.time <= when:
+                    if event.time > until:
+                        mesa_list.add_event(event)
+                        break
+                    self.time = event.time
+                    event.execute()
+                    continue
+                mesa_list.add_event(event)  # a cancelled one was on top; this one comes later
+            if when > until:
+                break
+            action = calendar.pop()
+            self.time = when
+            action()
+        self.time = until

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 import random
-import warnings
 from array import array
 from collections.abc import Callable
 from functools import partial
+from itertools import accumulate
 
-import mesa
 
-from sim.calendar import Calendar
+from sim.calendar import CalendarModel
 from sim.hazards import DAYS_PER_YEAR, gamma_duration
 from sim.person import Need, Person, State
 from sim.records import Records
@@ -82,7 +81,7 @@ class ArrivalStream:
         self._schedule_next()
 
 
-class HousingModel(mesa.Model):
+class HousingModel(CalendarModel):
     """Housing pathways of people recovering from substance dependence.
 
     Args:
@@ -98,7 +97,6 @@ class HousingModel(mesa.Model):
         # event-driven simulator does (mesa.experimental.devs.DEVSimulator.setup). It changes no
         # result: the daily event did nothing but count steps.
         self._default_schedule.stop()
-        self.calendar = Calendar()  # the model's own events (sim.calendar); Mesa's clock runs them
         self.cfg = scenario
         self.seed = seed
         self.records = Records()
@@ -107,9 +105,18 @@ class HousingModel(mesa.Model):
         self.treatment = Treatment(self, scenario.treatment.beds)
         self.temporary = TemporaryHousing(scenario.temporary.capacity)
         self.office = HousingOffice(self)
-        self.followup = FollowupTeam(scenario.followup.capacity)
+        followup = scenario.followup
+        self.followup = FollowupTeam(followup.capacity, Need[followup.min_need.upper()], followup.duration_days)
         self.stock_rng = self.stream_rng(STREAM_STOCK)
         self.entered = 0  # people created so far (initial population and arrivals)
+        # What a new person's attributes are drawn from, prepared once (``random.choices`` with
+        # cumulative weights draws exactly as with the weights).
+        pop, zones = scenario.population, scenario.zones.names
+        self._needs = list(Need)
+        self._need_cum_weights = list(accumulate(pop.need_shares[n.name.lower()] for n in Need))
+        self._zones = zones
+        self._network_cum_weights = list(accumulate(pop.network_zone_weights.get(z, 0.0) for z in zones))
+        self._preferred_cum_weights = list(accumulate(pop.preferred_zone_weights.get(z, 0.0) for z in zones))
 
         self._populate()
         inflow = scenario.inflow
@@ -126,41 +133,6 @@ class HousingModel(mesa.Model):
             add = partial(self.stock.add, addition.type, kind, addition.zone, addition.count, addition.day)
             self.calendar.schedule(addition.day, add)
 
-    def _advance_time(self, until: float) -> None:
-        """Run every event due up to ``until`` in time order, then set the clock to ``until``.
-
-        This is Mesa's ``Model._advance_time`` (behind ``run_until``, ``run_for`` and ``step``)
-        extended to the model's own calendar: the model's events and any scheduled with Mesa's
-        ``schedule_event`` run in one time order; at equal times Mesa's go first.
-        """
-        if until <= self.time:
-            warnings.warn(f"end time {until} is not after time {self.time}", RuntimeWarning, stacklevel=2)
-            return
-        calendar = self.calendar
-        mesa_list = self._event_list
-        mesa_heap = mesa_list._events  # Mesa's pending events, read-only (the head is the earliest)
-        while True:
-            when = calendar.next_time()
-            if mesa_heap and mesa_heap[0].time <= when:
-                try:
-                    event = mesa_list.pop_event()  # skips cancelled Mesa events
-                except IndexError:
-                    continue  # only cancelled ones were left
-                if event.time <= when:
-                    if event.time > until:
-                        mesa_list.add_event(event)
-                        break
-                    self.time = event.time
-                    event.execute()
-                    continue
-                mesa_list.add_event(event)  # a cancelled one was on top; this one comes later
-            if when > until:
-                break
-            action = calendar.pop()
-            self.time = when
-            action()
-        self.time = until
-
     # ------------------------------------------------------------------ people
 
     def stream_rng(self, tag: int, index: int = 0) -> random.Random:
@@ -172,7 +144,7 @@ class HousingModel(mesa.Model):
         pop = self.cfg.population
         self.entered += 1
         rng = self.stream_rng(tag, index + 1)
-        need = rng.choices(list(Need), weights=[pop.need_shares[n.name.lower()] for n in Need])[0]
+        need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
         age = pop.age_mean_years
         for _ in range(100):  # truncated normal by rejection
             age = rng.gauss(pop.age_mean_years, pop.age_sd_years)
@@ -180,9 +152,8 @@ class HousingModel(mesa.Model):
                 break
         age = min(max(age, pop.age_min_years), pop.age_max_years)
         competence = min(1.0, max(0.0, rng.gauss(pop.competence_mean[need.name.lower()], pop.competence_sd)))
-        zones = self.cfg.zones.names
-        network = rng.choices(zones, weights=[pop.network_zone_weights.get(z, 0.0) for z in zones])[0]
-        preferred = rng.choices(zones, weights=[pop.preferred_zone_weights.get(z, 0.0) for z in zones])[0]
+        network = rng.choices(self._zones, cum_weights=self._network_cum_weights)[0]
+        preferred = rng.choices(self._zones, cum_weights=self._preferred_cum_weights)[0]
         if rng.random() < pop.prefers_network_zone_prob:
             preferred = network  # drawn to the old neighbourhood (thesis 7.4.1)
         return Person(

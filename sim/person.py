@@ -36,6 +36,10 @@ class State(Enum):
     STREET = "street"
     HOUSED = "housed"
 
+    # Members are singletons, so identity is equality: hash in C rather than through Enum's
+    # Python-level ``__hash__`` (a state is a dict key on every change of place).
+    __hash__ = object.__hash__
+
 
 COMMUNITY = frozenset({State.TEMPORARY, State.STREET, State.HOUSED})
 INSTITUTION = frozenset({State.TREATMENT, State.PRISON})
@@ -552,11 +556,11 @@ class Person(mesa.Agent):
             model.office.apply(self, max(0.0, tenancy_end - lead - model.time))
 
     def _try_followup(self) -> None:
-        cfg = self.model.cfg.followup
-        if not self.in_followup and int(self.need) >= int(Need[cfg.min_need.upper()]):
-            if self.model.followup.try_enrol(self):
+        followup = self.model.followup
+        if not self.in_followup and self.need >= followup.min_need:
+            if followup.try_enrol(self):
                 self.in_followup = True
-                self.followup_until = self.model.time + cfg.duration_days
+                self.followup_until = self.model.time + followup.duration_days
 
     def end_followup(self) -> None:
         """Close the follow-up case, if any."""

@@ -13,10 +13,14 @@ class FollowupTeam:
 
     Args:
         capacity: Number of clients the teams can follow at once.
+        min_need: The lowest support need (``Need`` value) the teams take on.
+        duration_days: How long a case lasts.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, min_need: int, duration_days: float) -> None:
         self.capacity = capacity
+        self.min_need = min_need
+        self.duration_days = duration_days
         self.clients: set[Person] = set()
 
     def try_enrol(self, person: Person) -> bool:

@@ -99,8 +99,10 @@ class HousingOffice:
         stock = model.stock
         if not stock.vacant:
             return
-        vacant = allocation.vacancy_order(stock.vacant.values())
         candidates = [a for a in self.applications.values() if self._eligible(a)]
+        if not candidates:
+            return
+        vacant = allocation.vacancy_order(stock.vacant.values())
         choice = model.cfg.choice
         institution_first = model.cfg.coordination.institution_priority
         for app in allocation.order_applicants(self.cfg.rule, candidates, institution_first):
