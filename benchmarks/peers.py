@@ -174,8 +174,14 @@ def run_mesa_loop(lam: float, c: int, mean_service: float, days: float, warmup: 
 # ----------------------------------------------------------------------------- Mesa, an agent per customer
 
 
-def run_mesa_agents(lam: float, c: int, mean_service: float, days: float, warmup: float, seed: int) -> QueueRun:
+def run_mesa_agents(
+    lam: float, c: int, mean_service: float, days: float, warmup: float, seed: int, on_calendar: bool = False
+) -> QueueRun:
+    """A Mesa agent per customer with a stream of its own; events on Mesa's event list, or
+    (``on_calendar``) on this project's calendar (``sim.calendar.CalendarModel``)."""
     import mesa
+
+    from sim.calendar import CalendarModel
 
     out = QueueRun(0, [], [])
     rate = 1.0 / mean_service
@@ -196,18 +202,20 @@ def run_mesa_agents(lam: float, c: int, mean_service: float, days: float, warmup
             else:
                 model.free += 1
 
-    class Queue(mesa.Model):
+    class Queue(CalendarModel if on_calendar else mesa.Model):
         def __init__(self) -> None:
             super().__init__(rng=seed)
             self._default_schedule.stop()
+            # at(time, action): schedule on the calendar or on Mesa's event list
+            self.at = self.calendar.schedule if on_calendar else (lambda t, f: self.schedule_event(f, at=t))
             self.draw = random.Random(seed)
             self.free = c
             self.count = 0
             self.waiting: deque[Customer] = deque()
-            self.schedule_event(self.arrive, after=self.draw.expovariate(lam))
+            self.at(self.draw.expovariate(lam), self.arrive)
 
         def arrive(self) -> None:
-            self.schedule_event(self.arrive, after=self.draw.expovariate(lam))
+            self.at(self.time + self.draw.expovariate(lam), self.arrive)
             person = Customer(self, self.count)
             self.count += 1
             if self.free:
@@ -220,68 +228,16 @@ def run_mesa_agents(lam: float, c: int, mean_service: float, days: float, warmup
             if person.arrived >= warmup:
                 out.waits.append(self.time - person.arrived)
                 out.arrivals.append(person.arrived)
-            self.schedule_event(person, after=person.luck.expovariate(rate))
+            self.at(self.time + person.luck.expovariate(rate), person)
 
     Queue().run_until(days)
     return out
-
-
-# ----------------------------------------------------------------------------- the same, on this project's calendar
 
 
 def run_mesa_agents_calendar(
     lam: float, c: int, mean_service: float, days: float, warmup: float, seed: int
 ) -> QueueRun:
-    import mesa
-
-    from sim.calendar import CalendarModel
-
-    out = QueueRun(0, [], [])
-    rate = 1.0 / mean_service
-
-    class Customer(mesa.Agent):
-        def __init__(self, model: Queue, index: int) -> None:
-            super().__init__(model)
-            self.luck = random.Random((seed << 48) | (3 << 36) | (index + 1))
-            self.arrived = model.time
-
-        def __call__(self) -> None:  # service ends
-            model = self.model
-            out.served += 1
-            self.remove()
-            if model.waiting:
-                model.serve(model.waiting.popleft())
-            else:
-                model.free += 1
-
-    class Queue(CalendarModel):
-        def __init__(self) -> None:
-            super().__init__(rng=seed)
-            self._default_schedule.stop()
-            self.draw = random.Random(seed)
-            self.free = c
-            self.count = 0
-            self.waiting: deque[Customer] = deque()
-            self.calendar.schedule(self.draw.expovariate(lam), self.arrive)
-
-        def arrive(self) -> None:
-            self.calendar.schedule(self.time + self.draw.expovariate(lam), self.arrive)
-            person = Customer(self, self.count)
-            self.count += 1
-            if self.free:
-                self.free -= 1
-                self.serve(person)
-            else:
-                self.waiting.append(person)
-
-        def serve(self, person: Customer) -> None:
-            if person.arrived >= warmup:
-                out.waits.append(self.time - person.arrived)
-                out.arrivals.append(person.arrived)
-            self.calendar.schedule(self.time + person.luck.expovariate(rate), person)
-
-    Queue().run_until(days)
-    return out
+    return run_mesa_agents(lam, c, mean_service, days, warmup, seed, on_calendar=True)
 
 
 # ----------------------------------------------------------------------------- heapq
