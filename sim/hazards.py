@@ -14,14 +14,69 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.person import Person
+    from sim.scenario import Scenario
 
 INF = math.inf
 _log = math.log
 DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The scenario's hazards that do not depend on the person's history, per day, worked out
+    once per run (they are read at every clock draw; the relapse and eviction hazards depend on
+    the person and the unit and are the functions below). Each is computed in the same order of
+    operations as from the scenario directly, so the values are identical to the last bit.
+    """
+
+    death: float  # not in active use
+    death_using: float
+    death_early_multiplier: float  # in the first ``death_early_window`` days after a discharge
+    death_early_window: float  # days
+    move_away: float
+    referral_housed: float  # in active use, to treatment
+    referral_homeless: float
+    prison_using: float
+    remission: float  # in active use
+    no_contact_using: float  # 0 unless follow-up ends when the person is not reached
+    own_housing_min_competence: float  # 0-1
+    own_housing: dict[tuple[bool, bool], float]  # (housed, using) -> rate
+    leave_temporary: float
+    street_to_nav: float
+
+    @classmethod
+    def from_scenario(cls, cfg: Scenario) -> Rates:
+        """Per-day rates from the scenario (per-year ones divided by ``DAYS_PER_YEAR``)."""
+        exits = cfg.exits
+        death = exits.mortality_per_100_person_years / 100.0 / DAYS_PER_YEAR
+        own_mult = exits.own_housing_using_multiplier
+        housed, homeless = exits.own_housing_rate_per_year_housed, exits.own_housing_rate_per_year_homeless
+        return cls(
+            death=death,
+            death_using=death * exits.mortality_using_multiplier,
+            death_early_multiplier=exits.mortality_early_multiplier,
+            death_early_window=exits.mortality_early_window_days,
+            move_away=exits.move_away_rate_per_year / DAYS_PER_YEAR,
+            referral_housed=cfg.treatment.referral_rate_per_day_using,
+            referral_homeless=cfg.treatment.referral_rate_per_day_using * cfg.treatment.homeless_referral_multiplier,
+            prison_using=cfg.prison.incarceration_rate_per_year_using / DAYS_PER_YEAR,
+            remission=cfg.relapse.remission_rate_per_day,
+            no_contact_using=cfg.followup.no_contact_rate_per_day_using if cfg.followup.end_on_no_contact else 0.0,
+            own_housing_min_competence=exits.own_housing_min_competence,
+            own_housing={
+                (True, False): housed / DAYS_PER_YEAR,
+                (True, True): housed * own_mult / DAYS_PER_YEAR,
+                (False, False): homeless / DAYS_PER_YEAR,
+                (False, True): homeless * own_mult / DAYS_PER_YEAR,
+            },
+            leave_temporary=cfg.temporary.leave_rate_per_day,
+            street_to_nav=cfg.temporary.street_to_nav_rate_per_day,
+        )
 
 
 def exp_time(rng: random.Random, rate: float) -> float:
@@ -112,12 +167,3 @@ def eviction_rate(person: Person) -> float:
     if person.in_followup:
         rate *= person.model.cfg.followup.eviction_multiplier
     return rate
-
-
-def mortality_rates(person: Person) -> tuple[float, float]:
-    """Death hazard per day (baseline, early-window) for this person (F14)."""
-    cfg = person.model.cfg.exits
-    rate = cfg.mortality_per_100_person_years / 100.0 / DAYS_PER_YEAR
-    if person.using:
-        rate *= cfg.mortality_using_multiplier
-    return rate, rate * cfg.mortality_early_multiplier

@@ -17,7 +17,7 @@ from itertools import accumulate
 
 
 from sim.calendar import CalendarModel
-from sim.hazards import DAYS_PER_YEAR, gamma_duration
+from sim.hazards import DAYS_PER_YEAR, Rates, gamma_duration
 from sim.person import Need, Person, State
 from sim.records import Records
 from sim.scenario import Scenario
@@ -99,6 +99,7 @@ class HousingModel(CalendarModel):
         self._default_schedule.stop()
         self.cfg = scenario
         self.seed = seed
+        self.rates = Rates.from_scenario(scenario)  # per-day hazards, read at every clock draw
         self.records = Records()
         self.counts: dict[State, int] = dict.fromkeys(State, 0)
         self.stock = HousingStock.from_config(scenario.stock)

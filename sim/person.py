@@ -233,9 +233,11 @@ class Person(mesa.Agent):
         that sorts first.
         """
         model = self.model
-        cfg = model.cfg
+        rates = model.rates
         rng = self.luck
         state = self.state
+        using = self.using
+        exp_time = hazards.exp_time
         clocks: list[tuple[float, str]] = []
         timer = clocks.append
 
@@ -244,51 +246,41 @@ class Person(mesa.Agent):
         if self.reapply_day < INF:
             timer((self.reapply_day - now, "reapply"))
 
+        death = rates.death_using if using else rates.death
         if state is State.TREATMENT or state is State.PRISON:
             timer((self.release_day - now, "discharge"))
-            base, _ = hazards.mortality_rates(self)
-            timer((hazards.exp_time(rng, base), "death"))
+            timer((exp_time(rng, death), "death"))
             return min(clocks)
 
         since = now - self.last_discharge
-        exits = cfg.exits
-        base, early = hazards.mortality_rates(self)
-        timer((hazards.piecewise_time(rng, early, base, exits.mortality_early_window_days - since), "death"))
-        timer((hazards.exp_time(rng, exits.move_away_rate_per_year / DAYS_PER_YEAR), "move_away"))
+        early = death * rates.death_early_multiplier
+        timer((hazards.piecewise_time(rng, early, death, rates.death_early_window - since), "death"))
+        timer((exp_time(rng, rates.move_away), "move_away"))
 
-        if self.using:
-            referral = cfg.treatment.referral_rate_per_day_using
-            if state is not State.HOUSED:
-                referral *= cfg.treatment.homeless_referral_multiplier
+        if using:
             if not model.treatment.is_queued(self):
-                timer((hazards.exp_time(rng, referral), "referral"))
-            timer((hazards.exp_time(rng, cfg.prison.incarceration_rate_per_year_using / DAYS_PER_YEAR), "prison"))
-            timer((hazards.exp_time(rng, cfg.relapse.remission_rate_per_day), "remission"))
-            if self.in_followup and cfg.followup.end_on_no_contact:
-                timer((hazards.exp_time(rng, cfg.followup.no_contact_rate_per_day_using), "no_contact"))
+                referral = rates.referral_housed if state is State.HOUSED else rates.referral_homeless
+                timer((exp_time(rng, referral), "referral"))
+            timer((exp_time(rng, rates.prison_using), "prison"))
+            timer((exp_time(rng, rates.remission), "remission"))
+            if self.in_followup:
+                timer((exp_time(rng, rates.no_contact_using), "no_contact"))  # no draw if the rate is 0
         else:
-            relapse = cfg.relapse
+            relapse = model.cfg.relapse
             rate = hazards.relapse_rate(self)
             timer((
                 hazards.piecewise_time(rng, rate * relapse.early_multiplier, rate, relapse.early_window_days - since),
                 "relapse",
             ))
-        if self.competence >= exits.own_housing_min_competence:
-            own = (
-                exits.own_housing_rate_per_year_housed
-                if state is State.HOUSED
-                else exits.own_housing_rate_per_year_homeless
-            )
-            if self.using:
-                own *= exits.own_housing_using_multiplier
-            timer((hazards.exp_time(rng, own / DAYS_PER_YEAR), "own_housing"))
+        if self.competence >= rates.own_housing_min_competence:
+            timer((exp_time(rng, rates.own_housing[state is State.HOUSED, using]), "own_housing"))
 
         if state is State.TEMPORARY:
-            timer((hazards.exp_time(rng, cfg.temporary.leave_rate_per_day), "leave_temporary"))
+            timer((exp_time(rng, rates.leave_temporary), "leave_temporary"))
         elif state is State.STREET:
-            timer((hazards.exp_time(rng, cfg.temporary.street_to_nav_rate_per_day), "to_nav"))
+            timer((exp_time(rng, rates.street_to_nav), "to_nav"))
         elif state is State.HOUSED:
-            timer((hazards.exp_time(rng, hazards.eviction_rate(self)), "eviction"))
+            timer((exp_time(rng, hazards.eviction_rate(self)), "eviction"))
             timer((self.tenancy_end - now, "tenancy_end"))
         if self.in_followup:
             timer((self.followup_until - now, "followup_end"))
