@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.records import Records, as_frame
 
@@ -200,6 +199,10 @@ def summarise(rows: pd.DataFrame) -> dict[str, dict[str, object]]:
 
     With a single replication the interval is ``[null, null]``.
     """
+    # Imported here, not at the top: worker processes compute replication metrics only, and
+    # SciPy's statistics take about 0.4 s to import at every worker start.
+    from scipy import stats
+
     out: dict[str, dict[str, object]] = {}
     for name, meta in METRICS.items():
         values = rows[name].to_numpy(dtype=float)
