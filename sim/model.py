@@ -1,9 +1,9 @@
 """The model's wiring: services, stock, people, arrivals and the recurring events.
 
 :class:`HousingModel` owns the clock (Mesa's, one time unit = one day, running the model's own
-calendar of events, ``sim.calendar``), the services with capacity, the stock and the records. People drive themselves with their own events
-(``sim.person``); the model adds the arrivals of new people, the allocation meetings, stock
-additions and the data collection.
+calendar of events, ``sim.calendar``), the services with capacity, the stock and the records.
+People drive themselves with their own events (``sim.person``); the model adds the arrivals of new
+people, the allocation meetings, stock additions and the data collection.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from array import array
 from collections.abc import Callable
 from functools import partial
 from itertools import accumulate
-
 
 from sim.calendar import CalendarModel
 from sim.hazards import DAYS_PER_YEAR, Rates, gamma_duration

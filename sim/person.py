@@ -549,10 +549,9 @@ class Person(mesa.Agent):
 
     def _try_followup(self) -> None:
         followup = self.model.followup
-        if not self.in_followup and self.need >= followup.min_need:
-            if followup.try_enrol(self):
-                self.in_followup = True
-                self.followup_until = self.model.time + followup.duration_days
+        if not self.in_followup and self.need >= followup.min_need and followup.try_enrol(self):
+            self.in_followup = True
+            self.followup_until = self.model.time + followup.duration_days
 
     def end_followup(self) -> None:
         """Close the follow-up case, if any."""
