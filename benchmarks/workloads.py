@@ -229,7 +229,7 @@ def memory_child(scale: int, years: float, seed: int) -> dict[str, Any]:
         "records_bytes": records,
         "at_end_beyond_records": current - records,
         "per_person_at_end": (current - records) / max(1, len(model.agents)),
-        "event_list": len(model.calendar.heap),
+        "event_list": model.calendar.held(),
     }
 
 
@@ -256,7 +256,6 @@ def scaling_child(scale: int, years: float, seed: int) -> dict[str, Any]:
                                                                           "housed")), strict=True))  # fmt: skip
     gc.collect()
     live_objects = sum(1 for o in gc.get_objects() if isinstance(o, Person))
-    heap = model.calendar.heap
     return {
         "scale": scale,
         "years": years,
@@ -267,8 +266,8 @@ def scaling_child(scale: int, years: float, seed: int) -> dict[str, Any]:
         "people_at_once_max": at_once,
         "people_at_end": len(model.agents),
         "person_objects_alive": live_objects,
-        "event_list": len(heap),
-        "event_list_canceled": len(heap) - len(model.calendar),
+        "event_list": model.calendar.held(),
+        "event_list_canceled": model.calendar.held() - len(model.calendar),
         "rss_before": before,
         "rss_peak": peak,
         "memory": max(0, peak - before),

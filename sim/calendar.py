@@ -2,8 +2,9 @@
 
 Every event of the model (a person's next clock, an arrival, an allocation meeting, a sample)
 is an entry ``[time, seq, action]``. Entries run in order of time; ties go to the entry
-scheduled first (``seq``), which is the order Mesa's own event list gives events of equal time
-and priority, so the model gives the same results on either.
+scheduled first (``seq``). That is the order Mesa's own event list gives events of equal time
+and the default priority, which is all this model used, so the model gives the same results on
+either.
 
 Why not Mesa's event list for these? A Mesa ``Event`` is a Python object with a weak reference
 to its callback and a Python ``__lt__``, so scheduling one and taking it off the heap costs about
@@ -11,7 +12,7 @@ to its callback and a Python ``__lt__``, so scheduling one and taking it off the
 the largest single cost of a run (see ``docs/performance.md``). A :class:`CalendarModel` (the
 base of ``HousingModel``) still runs on Mesa's clock (``run_until``, ``run_for``, ``step``,
 ``model.time``) and runs events scheduled with ``model.schedule_event`` in time order together
-with these.
+with these (at equal times, Mesa's first).
 
 Layout: entries due in the current window of ``WINDOW`` days are in a binary heap (``heapq``,
 compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is put into
@@ -22,7 +23,8 @@ cache misses.
 
 Cancelling marks the entry (its action becomes ``None``); marked entries are dropped when they
 come up, and the calendar is rebuilt without them when they outnumber the live ones, so it
-holds about one entry per person present, however long the run.
+holds about one entry per person present, however long the run. The calendar holds its actions
+(people, bound methods) by strong reference until they run or are cancelled.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import mesa
 
 INF = float("inf")
 
-# An entry: [time, seq, action]; ``action`` is ``None`` once cancelled.
+# An entry: [time, seq, action]; ``action`` is ``None`` once cancelled or taken off to run.
 Entry = list
 TIME, SEQ, ACTION = 0, 1, 2
 
@@ -52,7 +54,8 @@ class Calendar:
     """
 
     __slots__ = (
-        "_buckets", "_cancelled", "_held", "_horizon", "_next_seq", "_windows", "compact_at", "executed", "heap",
+        "_buckets", "_cancelled", "_heap", "_held", "_horizon", "_next_seq", "_windows",
+        "compact_at", "executed", "now",
     )  # fmt: skip
 
     #: Days per window (a power of two, so window boundaries are exact floats).
@@ -60,8 +63,11 @@ class Calendar:
 
     def __init__(self, compact_at: int = 1024) -> None:
         self.compact_at = compact_at
-        self.heap: list[Entry] = []  # entries due before ``_horizon``
-        self._horizon = self.WINDOW  # end of the windows whose entries are in the heap
+        self.now = 0.0  # the clock: nothing may be scheduled before it (set by whoever runs the calendar)
+        # Invariant: every entry in ``_heap`` is due before ``_horizon``, every entry in a bucket
+        # at or after it; a window's bucket goes into the heap whole.
+        self._heap: list[Entry] = []
+        self._horizon = self.WINDOW
         self._buckets: dict[int, list[Entry]] = {}  # window index -> its entries (unsorted)
         self._windows: list[int] = []  # heap of the indices in ``_buckets``
         self._next_seq = count().__next__
@@ -70,11 +76,17 @@ class Calendar:
         self.executed = 0  # entries taken off to run, so far
 
     def schedule(self, time: float, action: Callable[[], None]) -> Entry:
-        """Call ``action()`` at ``time``; returns the entry (a handle for :meth:`cancel`)."""
+        """Call ``action()`` at ``time``; returns the entry (a handle for :meth:`cancel`).
+
+        Raises:
+            ValueError: If ``time`` is before :attr:`now` (as Mesa's ``schedule_event``).
+        """
+        if time < self.now:
+            raise ValueError(f"cannot schedule an event in the past: at {time}, now is {self.now}")
         entry = [time, self._next_seq(), action]
         self._held += 1
         if time < self._horizon:
-            heappush(self.heap, entry)
+            heappush(self._heap, entry)
         else:
             window = int(time // self.WINDOW)
             bucket = self._buckets.get(window)
@@ -95,8 +107,8 @@ class Calendar:
 
     def compact(self) -> None:
         """Drop cancelled entries (the order of the rest is unchanged: ``(time, seq)`` is unique)."""
-        self.heap[:] = [e for e in self.heap if e[ACTION] is not None]
-        heapify(self.heap)
+        self._heap[:] = [e for e in self._heap if e[ACTION] is not None]
+        heapify(self._heap)
         for window, bucket in list(self._buckets.items()):
             bucket[:] = [e for e in bucket if e[ACTION] is not None]
             if not bucket:
@@ -107,7 +119,7 @@ class Calendar:
 
     def next_time(self) -> float:
         """Time of the earliest live entry (``inf`` if none)."""
-        heap = self.heap
+        heap = self._heap
         while True:
             while heap and heap[0][ACTION] is None:
                 heappop(heap)
@@ -126,7 +138,7 @@ class Calendar:
     def pop(self) -> Callable[[], None]:
         """Take the earliest entry off the calendar and return its action (call
         :meth:`next_time` first, so the earliest entry is a live one in the heap)."""
-        entry = heappop(self.heap)
+        entry = heappop(self._heap)
         self._held -= 1
         action = entry[ACTION]
         entry[ACTION] = None  # gone from the calendar: a later ``cancel`` of it must be a no-op
@@ -145,46 +157,47 @@ class Calendar:
 class CalendarModel(mesa.Model):
     """A Mesa model whose own events run from a :class:`Calendar` (``self.calendar``).
 
-    Everything else is Mesa's: the clock (``model.time``, ``run_until``, ``run_for``,
-    ``step``), the agents, and events scheduled with ``schedule_event`` or
-    ``schedule_recurring``, which run in one time order with the calendar's.
+    The clock (``model.time``, ``run_until``, ``run_for``, ``step``) and the agents are Mesa's.
+    Events scheduled with Mesa's ``schedule_event`` or ``schedule_recurring`` run in one time
+    order with the calendar's; at equal times Mesa's run first, whatever their priority (among
+    themselves they keep Mesa's order). Mesa's ``DEVSimulator`` is not supported: it takes
+    events off Mesa's list only.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.calendar = Calendar()
 
+    def _next_mesa_time(self) -> float:
+        """Time of the earliest live event on Mesa's own list (``inf`` if none)."""
+        events = self._event_list._events  # read each time: Mesa's ``compact()`` replaces the list
+        while events and events[0].CANCELED:
+            heappop(events)  # as Mesa's own ``pop_event`` does with a cancelled event on top
+        return events[0].time if events else INF
+
     def _advance_time(self, until: float) -> None:
         """Run every event due up to ``until`` in time order, then set the clock to ``until``.
 
         This is Mesa's ``Model._advance_time`` (behind ``run_until``, ``run_for`` and ``step``)
-        extended to the calendar: its events and any scheduled with Mesa's ``schedule_event``
-        run in one time order; at equal times Mesa's go first.
+        extended to the calendar.
         """
         if until <= self.time:
             warnings.warn(f"end time {until} is not after time {self.time}", RuntimeWarning, stacklevel=2)
             return
         calendar = self.calendar
-        mesa_list = self._event_list
-        mesa_heap = mesa_list._events  # Mesa's pending events, read-only (the head is the earliest)
         while True:
             when = calendar.next_time()
-            if mesa_heap and mesa_heap[0].time <= when:
-                try:
-                    event = mesa_list.pop_event()  # skips cancelled Mesa events
-                except IndexError:
-                    continue  # only cancelled ones were left
-                if event.time <= when:
-                    if event.time > until:
-                        mesa_list.add_event(event)
-                        break
-                    self.time = event.time
-                    event.execute()
-                    continue
-                mesa_list.add_event(event)  # a cancelled one was on top; this one comes later
-            if when > until:
-                break
-            action = calendar.pop()
-            self.time = when
-            action()
-        self.time = until
+            mesa_when = self._next_mesa_time() if self._event_list._events else INF
+            if mesa_when <= when:  # Mesa's event first, also at equal times
+                if mesa_when > until or mesa_when == INF:
+                    break
+                event = self._event_list.pop_event()
+                self.time = calendar.now = mesa_when
+                event.execute()
+            else:
+                if when > until:
+                    break
+                action = calendar.pop()
+                self.time = calendar.now = when
+                action()
+        self.time = calendar.now = until

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,8 +36,8 @@ class Rates:
     operations as from the scenario directly, so the values are identical to the last bit.
     """
 
-    death: float  # not in active use
-    death_using: float
+    death: float  # for a person not in active substance use
+    death_using: float  # in active use
     death_early_multiplier: float  # in the first ``death_early_window`` days after a discharge
     death_early_window: float  # days
     move_away: float
@@ -45,7 +47,7 @@ class Rates:
     remission: float  # in active use
     no_contact_using: float  # 0 unless follow-up ends when the person is not reached
     own_housing_min_competence: float  # 0-1
-    own_housing: dict[tuple[bool, bool], float]  # (housed, using) -> rate
+    own_housing: Mapping[tuple[bool, bool], float]  # (housed, in active use) -> rate; read-only
     leave_temporary: float
     street_to_nav: float
 
@@ -68,12 +70,12 @@ class Rates:
             remission=cfg.relapse.remission_rate_per_day,
             no_contact_using=cfg.followup.no_contact_rate_per_day_using if cfg.followup.end_on_no_contact else 0.0,
             own_housing_min_competence=exits.own_housing_min_competence,
-            own_housing={
+            own_housing=MappingProxyType({
                 (True, False): housed / DAYS_PER_YEAR,
                 (True, True): housed * own_mult / DAYS_PER_YEAR,
                 (False, False): homeless / DAYS_PER_YEAR,
                 (False, True): homeless * own_mult / DAYS_PER_YEAR,
-            },
+            }),
             leave_temporary=cfg.temporary.leave_rate_per_day,
             street_to_nav=cfg.temporary.street_to_nav_rate_per_day,
         )

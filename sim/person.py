@@ -37,12 +37,15 @@ class State(Enum):
     HOUSED = "housed"
 
     # Members are singletons, so identity is equality: hash in C rather than through Enum's
-    # Python-level ``__hash__`` (a state is a dict key on every change of place).
+    # Python-level ``__hash__`` (a state is a dict key on every change of place). Identity
+    # hashes differ between runs: never iterate a set of states (dicts keep insertion order).
     __hash__ = object.__hash__
 
 
-COMMUNITY = frozenset({State.TEMPORARY, State.STREET, State.HOUSED})
-INSTITUTION = frozenset({State.TREATMENT, State.PRISON})
+# Tuples, not sets: states hash by identity (below), so a set of them would iterate in an order
+# that changes from run to run.
+COMMUNITY = (State.TEMPORARY, State.STREET, State.HOUSED)
+INSTITUTION = (State.TREATMENT, State.PRISON)
 
 
 class Need(IntEnum):
@@ -214,10 +217,7 @@ class Person(mesa.Agent):
     def reschedule(self) -> None:
         """Cancel the pending event and schedule the earliest of all clocks from now."""
         model = self.model
-        event = self._event
-        if event is not None:
-            model.calendar.cancel(event)
-            self._event = None
+        self._cancel_event()
         now = model.time
         when, kind = self._next_event(now)
         if when < INF:
@@ -570,9 +570,7 @@ class Person(mesa.Agent):
         if state is State.TEMPORARY:
             model.temporary.leave()
         self.state = None
-        if self._event is not None:
-            model.calendar.cancel(self._event)
-            self._event = None
+        self._cancel_event()
         model.treatment.withdraw(self)
         if state is State.TREATMENT:
             model.treatment.leave(self)
@@ -586,6 +584,18 @@ class Person(mesa.Agent):
         self.end_followup()
         model.records.add(model.records.exits, self.unique_id, model.time, reason, state.value)
         self.remove()
+
+    def _cancel_event(self) -> None:
+        event = self._event
+        if event is not None:
+            self.model.calendar.cancel(event)
+            self._event = None
+
+    def remove(self) -> None:
+        """Leave Mesa's registry; the pending event goes too (the calendar holds its actions by
+        strong reference, so a removed person would otherwise stay alive until it came up)."""
+        self._cancel_event()
+        super().remove()
 
 
 # What each kind of pending event does: ``_next_event`` names the kind, ``Person.__call__``

@@ -3,13 +3,15 @@ own event list: same order of events, cancellation, compaction, and the clock.""
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import Calendar
+from sim.calendar import ACTION, INF, TIME, Calendar, CalendarModel
 from sim.model import HousingModel
 from tests.conftest import small
 
@@ -26,8 +28,10 @@ class Recorder:
 
 def drain(calendar: Calendar, until: float = float("inf")) -> None:
     """Run every entry due up to ``until`` (what ``HousingModel._advance_time`` does, less Mesa)."""
-    while (when := calendar.next_time()) < float("inf") and when <= until:
-        calendar.pop()()
+    while (when := calendar.next_time()) < INF and when <= until:
+        action = calendar.pop()
+        calendar.now = when
+        action()
 
 
 # operations: ("schedule", time) | ("cancel", k-th entry scheduled so far) | ("run", until)
@@ -38,7 +42,7 @@ operation = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(operation, max_size=120), st.integers(0, 3))
 def test_same_order_as_a_sorted_list(ops, compact_at):
     """Entries run by time, ties in the order they were scheduled; cancelled ones never run."""
@@ -88,7 +92,7 @@ def test_far_future_entries_wait_in_buckets_and_come_back_in_order():
     times = [rng.uniform(0.0, 10_000.0) for _ in range(2_000)]
     for i, t in enumerate(times):
         calendar.schedule(t, Recorder(log, str(i)))
-    assert len(calendar.heap) < 10, "only the current window's entries are in the heap"
+    assert len(calendar._heap) < 10, "only the current window's entries are in the heap"
     drain(calendar)
     assert [times[int(i)] for i in log] == sorted(times)
 
@@ -135,6 +139,126 @@ def test_mesa_events_run_in_time_order_with_the_models_own():
 def test_the_clock_does_not_go_back():
     model = HousingModel(small(years=2.0))
     model.run_until(50.0)
-    with pytest.warns(RuntimeWarning):
-        model.run_until(40.0)
+    with pytest.warns(RuntimeWarning, match="not after"):
+        model.run_until(50.0)  # reaches the model's own check (Mesa's stops only a smaller end)
+    with pytest.warns(RuntimeWarning, match="not after"):
+        model.run_for(0.0)
     assert model.time == 50.0
+    with pytest.raises(ValueError, match="in the past"):
+        model.calendar.schedule(49.0, lambda: None)
+
+
+def holds_its_invariants(calendar: Calendar) -> bool:
+    """Heap entries are due before the horizon, bucketed ones at or after it; the counts add up."""
+    horizon = calendar._horizon
+    stored = calendar._heap + [e for bucket in calendar._buckets.values() for e in bucket]
+    return (
+        all(e[TIME] < horizon for e in calendar._heap)
+        and all(e[TIME] >= horizon for b in calendar._buckets.values() for e in b)
+        and sorted(calendar._windows) == sorted(calendar._buckets)
+        and calendar.held() == len(stored)
+        and len(calendar) == sum(e[ACTION] is not None for e in stored)
+    )
+
+
+@pytest.mark.parametrize("trial", range(40))
+def test_actions_that_schedule_and_cancel_while_running(trial):
+    """Random programs whose actions schedule new entries (now, within the day, on a day boundary,
+    far ahead) and cancel others, live or already run; the order must be a sorted list's."""
+    rng = random.Random(trial)
+    calendar = Calendar(compact_at=rng.choice([0, 1, 8, 1024]))
+    pending: dict[int, tuple[float, int]] = {}  # name -> (time, name): what a sorted list would hold
+    entries: dict[int, list] = {}
+    names = itertools.count()
+    ran: list[int] = []
+
+    def add(time: float) -> None:
+        name = next(names)
+        entries[name] = calendar.schedule(time, lambda: act(name))
+        pending[name] = (time, name)
+
+    def act(name: int) -> None:
+        ran.append(name)
+        now = calendar.now
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            add(now + rng.choice([0.0, rng.random(), math.floor(now) + 1.0 - now, 1.0 - 1e-12, rng.uniform(0.0, 3.0),
+                                  rng.uniform(0.0, 300.0)]))  # fmt: skip
+        if pending and rng.random() < 0.3:
+            victim = rng.choice(sorted(pending))
+            calendar.cancel(entries[victim])
+            del pending[victim]
+        if rng.random() < 0.1:
+            calendar.cancel(entries[rng.choice(ran)])  # already run: a no-op
+
+    for _ in range(rng.randint(1, 30)):
+        add(rng.uniform(0.0, 50.0))
+    steps = 0
+    while pending and steps < 2_000:
+        expected = min(pending.values())
+        assert calendar.next_time() == expected[0]
+        assert holds_its_invariants(calendar)
+        del pending[expected[1]]
+        action = calendar.pop()
+        calendar.now = expected[0]
+        action()
+        assert ran[-1] == expected[1], "the entry run is the earliest, ties in the order scheduled"
+        assert len(calendar) == len(pending)
+        steps += 1
+    if not pending:
+        assert calendar.next_time() == INF
+
+
+class _Tiny(CalendarModel):
+    """A model with nothing but its calendar and Mesa's event list."""
+
+    def __init__(self) -> None:
+        super().__init__(rng=1)
+        self._default_schedule.stop()
+        self.log: list[tuple[str, float]] = []
+
+    def note(self, what: str) -> None:
+        self.log.append((what, self.time))
+
+
+def test_a_run_to_infinity_ends_when_nothing_is_left():
+    model = _Tiny()
+    model.calendar.schedule(3.0, lambda: model.note("a"))
+    model.run_until(math.inf)
+    assert model.log == [("a", 3.0)] and model.time == math.inf
+
+
+def test_mesa_events_run_before_the_calendars_at_equal_times_and_survive_mesas_compaction():
+    """Mesa's ``compact()`` replaces its list mid-run (a cancelled event dropped): nothing hangs
+    and every event runs in time order."""
+    model = _Tiny()
+
+    class Note:
+        def __init__(self, what: str, compact: bool = False) -> None:
+            self.what, self.compact = what, compact
+
+        def __call__(self) -> None:
+            model.note(self.what)
+            if self.compact:
+                model._event_list.compact()
+
+    notes = [Note("mesa 1 compacts", compact=True), Note("mesa 2"), Note("mesa 5"), Note("cancelled")]
+    model.schedule_event(notes[0], at=1.0)
+    model.schedule_event(notes[1], at=2.0)
+    model.schedule_event(notes[2], at=5.0)
+    model.schedule_event(notes[3], at=3.0).cancel()
+    model.calendar.schedule(5.0, lambda: model.note("calendar 5"))
+    model.calendar.schedule(4.0, lambda: model.note("calendar 4"))
+    model.run_until(10.0)
+    assert model.log == [("mesa 1 compacts", 1.0), ("mesa 2", 2.0), ("calendar 4", 4.0), ("mesa 5", 5.0),
+                         ("calendar 5", 5.0)]  # fmt: skip
+    assert model.time == 10.0
+
+
+def test_removing_a_person_takes_their_pending_event_off_the_calendar():
+    """The calendar holds people by strong reference: ``Person.remove`` cancels their event."""
+    model = HousingModel(small(years=2.0))
+    model.run_until(30.0)
+    person = next(p for p in model.agents if p._event is not None)
+    live = len(model.calendar)
+    person.remove()
+    assert person._event is None and len(model.calendar) == live - 1

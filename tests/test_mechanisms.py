@@ -401,6 +401,18 @@ def test_offers_are_made_only_at_meetings(interval):
     assert len(np.unique(days)) > 5
 
 
+def test_a_meeting_offers_the_unit_vacant_longest_whatever_order_the_stock_holds_them():
+    """fcfs: the meeting puts the vacant units in order itself (vacant the longest, then by id)."""
+    model = HousingModel(quiet({"choice": {"max_declines": 0, "after_limit": "must_accept"}}))
+    stock = model.stock
+    assert len(stock.vacant) > 2
+    stock.vacant = dict(reversed(list(stock.vacant.items())))  # the same units, held in reverse
+    person = place(model, State.TEMPORARY)
+    model.office.applications[person].active_from = model.time  # the papers are in at once
+    model.office.meeting()
+    assert person.offer is min(stock.units, key=lambda u: (u.vacant_since, u.uid))
+
+
 def offers_with_need(scenario) -> pd.DataFrame:
     """Run a model and return its offers with the need of the person and the support level of the unit."""
     model = HousingModel(scenario)
