@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.comparison import HEADLINE, PLAIN, Comparison, label  # noqa: E402
-from sim.metrics import NORM_DAYS  # noqa: E402
+from sim.metrics import NORM_DAYS, temporary_stay_lengths  # noqa: E402
 from sim.storage import replace_folder  # noqa: E402
 
 COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
@@ -99,21 +99,12 @@ def metrics_figure(comparison: Comparison, path: Path) -> None:
     plt.close(fig)
 
 
-def _stay_lengths(result: Any) -> np.ndarray:
-    """Lengths of the temporary stays counted by the metrics (started in [W, T - 90])."""
-    spells = result.spells
-    run = result.scenario.run
-    temp = spells[
-        (spells["state"] == "temporary")
-        & (spells["start"] >= run.warmup_days)
-        & (spells["start"] <= result.scenario.total_days - NORM_DAYS)
-    ]
-    return (temp["end"] - temp["start"]).to_numpy(dtype=float)
-
-
 def stays_figure(comparison: Comparison, path: Path) -> None:
     """Temporary-stay lengths overlaid: histogram (share of stays) and share of stays longer than d days."""
-    lengths = {r.scenario.name: _stay_lengths(r) for r in comparison.results}
+    lengths = {
+        r.scenario.name: temporary_stay_lengths(r.spells, r.scenario.run.warmup_days, r.scenario.total_days)
+        for r in comparison.results
+    }
     table = comparison.table
     share = table[table["metric"] == "temp_share_over_90d"].set_index("scenario")["mean"]
     longest = max([NORM_DAYS * 2, *(np.quantile(v, 0.99) for v in lengths.values() if len(v))])

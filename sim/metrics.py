@@ -93,6 +93,14 @@ def _lex_searchsorted(keys: np.ndarray, days: np.ndarray, q_keys: np.ndarray, q_
     return np.searchsorted(combined[:n], combined[n:], side="right")
 
 
+def temporary_stay_lengths(spells: pd.DataFrame, warmup: float, end: float) -> np.ndarray:
+    """Lengths in days of the temporary stays the metrics count: those that began in the window
+    and at least ``NORM_DAYS`` before its end (so a stay over the norm can be seen to be one)."""
+    start = spells["start"]
+    temp = spells[(spells["state"] == "temporary") & (start >= warmup) & (start <= end - NORM_DAYS)]
+    return (temp["end"] - temp["start"]).to_numpy(dtype=float)
+
+
 def replication_metrics(records: Records, warmup: float, end: float) -> dict[str, float]:
     """Every metric of one replication, from its records.
 
@@ -108,8 +116,7 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     out: dict[str, float] = {}
 
     spells = records.frame("spells")
-    temp = spells[(spells["state"] == "temporary") & (spells["start"] >= warmup) & (spells["start"] <= end - NORM_DAYS)]
-    days = (temp["end"] - temp["start"]).to_numpy()
+    days = temporary_stay_lengths(spells, warmup, end)
     has = len(days) > 0
     out["temp_days_mean"] = float(days.mean()) if has else math.nan
     out["temp_days_median"] = float(np.median(days)) if has else math.nan

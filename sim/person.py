@@ -570,7 +570,6 @@ class Person(mesa.Agent):
         if state is State.TEMPORARY:
             model.temporary.leave()
         self.state = None
-        self._cancel_event()
         model.treatment.withdraw(self)
         if state is State.TREATMENT:
             model.treatment.leave(self)
@@ -583,7 +582,7 @@ class Person(mesa.Agent):
             self.unit = None
         self.end_followup()
         model.records.add(model.records.exits, self.unique_id, model.time, reason, state.value)
-        self.remove()
+        self.remove()  # cancels the pending event too
 
     def _cancel_event(self) -> None:
         event = self._event

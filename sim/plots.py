@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.experiment import RunResult  # noqa: E402
-from sim.metrics import NORM_DAYS  # noqa: E402
+from sim.metrics import NORM_DAYS, temporary_stay_lengths  # noqa: E402
 from sim.person import State  # noqa: E402
 
 
@@ -36,14 +36,7 @@ def states_over_time(result: RunResult, path: Path) -> None:
 
 def temporary_stays(result: RunResult, path: Path) -> None:
     """Distribution of temporary-housing spell lengths, with the 90-day norm marked."""
-    spells = result.spells
-    run = result.scenario.run
-    temp = spells[
-        (spells["state"] == "temporary")
-        & (spells["start"] >= run.warmup_days)
-        & (spells["start"] <= result.scenario.total_days - NORM_DAYS)
-    ]
-    days = (temp["end"] - temp["start"]).to_numpy()
+    days = temporary_stay_lengths(result.spells, result.scenario.run.warmup_days, result.scenario.total_days)
     fig, ax = plt.subplots(figsize=(9, 5))
     if len(days):
         bins = np.arange(0, max(days.max(), NORM_DAYS) + 15, 15)
