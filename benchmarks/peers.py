@@ -14,7 +14,7 @@ Engines:
         seeded the way this project seeds a person's stream: the cheapest possible version of
         "full Person agents" in Mesa (a floor for this project's docking run).
     mesa_agents_calendar: the same agents and streams on this project's calendar
-        (``sim.calendar.CalendarModel``) instead of Mesa's event list: the fastest this
+        (``sim.model.calendar.CalendarModel``) instead of Mesa's event list: the fastest this
         project's design (a Mesa agent with a stream of its own per person, on that calendar)
         can be with people who do nothing but queue (a ceiling for its docking run).
     heapq: a hand-written event loop on ``heapq`` (no engine at all).
@@ -178,10 +178,10 @@ def run_mesa_agents(
     lam: float, c: int, mean_service: float, days: float, warmup: float, seed: int, on_calendar: bool = False
 ) -> QueueRun:
     """A Mesa agent per customer with a stream of its own; events on Mesa's event list, or
-    (``on_calendar``) on this project's calendar (``sim.calendar.CalendarModel``)."""
+    (``on_calendar``) on this project's calendar (``sim.model.calendar.CalendarModel``)."""
     import mesa
 
-    from sim.calendar import CalendarModel
+    from sim.model.calendar import CalendarModel
 
     out = QueueRun(0, [], [])
     rate = 1.0 / mean_service

@@ -13,8 +13,8 @@ import argparse
 import statistics
 import time
 
-from sim import scenario
-from sim.experiment import replication_seeds
+from sim import config as scenario
+from sim.experiments.replications import replication_seeds
 from sim.model import HousingModel
 
 

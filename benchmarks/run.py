@@ -103,8 +103,8 @@ def bench_docking(days: float, rounds: int) -> dict[str, Any]:
 
 
 def bench_full(replications: int, docking: dict[str, Any] | None) -> dict[str, Any]:
-    from sim import scenario as sc
-    from sim.experiment import replication_seeds
+    from sim import config as sc
+    from sim.experiments.replications import replication_seeds
 
     cfg = sc.load("baseline")
     seeds = replication_seeds(cfg.seed, replications)
@@ -248,7 +248,7 @@ def table(results: dict[str, Any]) -> str:
             "ciw": "Ciw 3",
             "mesa_loop": "Mesa: bare schedule_event loop",
             "mesa_agents": "Mesa: agent + own stream/person",
-            "mesa_agents_calendar": "  the same, on sim.calendar",
+            "mesa_agents_calendar": "  the same, on sim.model.calendar",
             "heapq": "hand-written heapq loop",
         }
         for engine, row in d["engines"].items():

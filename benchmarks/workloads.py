@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from benchmarks.peers import QueueRun
-from sim import scenario as sc
+from sim import config as sc
+from sim.config import Scenario
 from sim.model import HousingModel
-from sim.scenario import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKING_FILE = REPO / "scenarios" / "verification" / "mmc_rho080.toml"
@@ -121,10 +121,10 @@ def docking_events(cfg: Scenario, days: float, seed: int) -> int:
 
 
 def full_replication(cfg: Scenario, seed: int) -> dict[str, float]:
-    """One replication as ``sim.experiment.run_replication`` does it, timed in two parts."""
+    """One replication as ``sim.experiments.replications.run_replication`` does it, timed in two parts."""
     import pandas as pd
 
-    from sim.metrics import replication_metrics
+    from sim.measures.metrics import replication_metrics
 
     with Timer() as simulate:
         model = HousingModel(cfg, seed=seed)
@@ -241,7 +241,7 @@ def scaling_child(scale: int, years: float, seed: int) -> dict[str, Any]:
     through Mesa's registry and by asking the garbage collector for every ``Person`` object,
     so a departed person still referenced somewhere would show up.
     """
-    from sim.person import Person
+    from sim.model.person import Person
 
     cfg = scaled_baseline(scale, years)
     gc.collect()
@@ -305,23 +305,23 @@ def _children_cpu() -> float:
 def parallel_sweep(runs: int, workers: int) -> dict[str, Any]:
     """Time a sweep of ``runs`` runs, written to a temporary folder, with ``workers`` processes.
 
-    Uses ``sim.sweeps.run_sweep`` (``pathways sweep``). If that is not available, falls back to
-    ``sim.experiment.run_scenario`` over ``runs`` replications of the baseline, written with
-    ``sim.storage.write_run``; ``how`` says which was used. Returns the wall-clock time and the
+    Uses ``sim.experiments.sweeps.run_sweep`` (``pathways sweep``). If that is not available, falls back to
+    ``sim.experiments.replications.run_scenario`` over ``runs`` replications of the baseline, written with
+    ``sim.reports.run_output.write_run``; ``how`` says which was used. Returns the wall-clock time and the
     CPU time of this process and of the worker processes (counted once the pool has shut down).
     """
     try:
-        from sim.sweep_spec import load_sweep
-        from sim.sweeps import run_sweep
+        from sim.experiments.sweep_file import load_sweep
+        from sim.experiments.sweeps import run_sweep
 
         sweep = load_sweep(sweep_spec(runs), base_dir=REPO / "scenarios")
         assert sweep.n_runs == runs, f"sweep has {sweep.n_runs} runs, wanted {runs}"
     except Exception as exc:  # noqa: BLE001 - the sweep module is optional here
-        return _parallel_replications(runs, workers, reason=f"sim.sweeps not usable: {exc!r}")
+        return _parallel_replications(runs, workers, reason=f"sim.experiments.sweeps not usable: {exc!r}")
     children = _children_cpu()
     with tempfile.TemporaryDirectory() as tmp, Timer() as timer:
         run_sweep(sweep, Path(tmp) / "sweep", workers=workers, figures=False)
-    return {"how": "sim.sweeps.run_sweep (pathways sweep), figures off", "runs": runs, "workers": workers,
+    return {"how": "sim.experiments.sweeps.run_sweep (pathways sweep), figures off", "runs": runs, "workers": workers,
             "wall": timer.wall, "cpu": timer.cpu + _children_cpu() - children}  # fmt: skip
 
 
@@ -329,35 +329,35 @@ def sweep_simulation_seconds(runs: int) -> tuple[float, str]:
     """CPU seconds of the sweep's simulations alone, run here one after the other (what the
     sweep would cost with no start-up, pickling or writing)."""
     try:
-        from sim.experiment import measure_replication
-        from sim.sweep_spec import load_sweep
+        from sim.experiments.replications import measure_replication
+        from sim.experiments.sweep_file import load_sweep
 
         sweep = load_sweep(sweep_spec(runs), base_dir=REPO / "scenarios")
         jobs = [(sweep.scenario(run // sweep.replications), sweep.run_seed(run)) for run in range(sweep.n_runs)]
     except Exception:  # noqa: BLE001 - same fallback as parallel_sweep
-        from sim.experiment import replication_seeds, run_replication
+        from sim.experiments.replications import replication_seeds, run_replication
 
         cfg = sc.with_overrides(sc.load("baseline"), {"run": {"replications": runs}})
         with Timer() as timer:
             for i, seed in enumerate(replication_seeds(cfg.seed, runs)):
                 run_replication(cfg, i, seed)
-        return timer.cpu, "sim.experiment.run_replication"
+        return timer.cpu, "sim.experiments.replications.run_replication"
     with Timer() as timer:
         for scenario, seed in jobs:
             measure_replication(scenario, seed)
-    return timer.cpu, "sim.experiment.measure_replication"
+    return timer.cpu, "sim.experiments.replications.measure_replication"
 
 
 def _parallel_replications(runs: int, workers: int, reason: str) -> dict[str, Any]:
-    from sim.experiment import run_scenario
-    from sim.storage import write_run
+    from sim.experiments.replications import run_scenario
+    from sim.reports.run_output import write_run
 
     cfg = sc.with_overrides(sc.load("baseline"), {"run": {"replications": runs}})
     children = _children_cpu()
     with tempfile.TemporaryDirectory() as tmp, Timer() as timer:
         result = run_scenario(cfg, workers=workers, progress=False)
         write_run(result, Path(tmp) / "run")
-    return {"how": f"sim.experiment.run_scenario + storage.write_run ({reason})", "runs": runs,
+    return {"how": f"sim.experiments.replications.run_scenario + run_output.write_run ({reason})", "runs": runs,
             "workers": workers, "wall": timer.wall, "cpu": timer.cpu + _children_cpu() - children}  # fmt: skip
 
 
@@ -372,7 +372,7 @@ def profile_full_model(out_dir: Path, seed: int, top: int = 15) -> dict[str, Any
 
     from pyinstrument import Profiler
 
-    from sim.experiment import run_replication
+    from sim.experiments.replications import run_replication
 
     cfg = sc.load("baseline")
     profiler = Profiler(interval=0.0005)
@@ -440,10 +440,10 @@ def profile_docking(out_dir: Path, days: float = 20_000.0) -> dict[str, Any]:
 
 # The callbacks of the docking run's events: everything under each is charged to it.
 WATCH = {
-    ("fire", "sim/model.py"): "arrival (ArrivalStream.fire: new Person, application, next arrival)",
+    ("fire", "sim/model/housing_model.py"): "arrival (ArrivalStream.fire: new Person, application, next arrival)",
     ("_extra_meeting", "sim/services/housing_office.py"): "allocation meeting (offer, accept, move in)",
-    ("__call__", "sim/person.py"): "a person's own event (tenancy ends: leave the system)",
-    ("__call__", "sim/model.py"): "sampling and periodic meetings (Recurring)",
+    ("__call__", "sim/model/person.py"): "a person's own event (tenancy ends: leave the system)",
+    ("__call__", "sim/model/housing_model.py"): "sampling and periodic meetings (Recurring)",
 }
 
 

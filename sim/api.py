@@ -26,12 +26,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim import scenario as sc
-from sim.comparison import Comparison
-from sim.experiment import RunResult
-from sim.scenario import Scenario
-from sim.sensitivity_analysis import SensitivityResult
-from sim.sweeps import SweepResult
+from sim import config as sc
+from sim.config import Scenario
+from sim.experiments.comparison import Comparison
+from sim.experiments.replications import RunResult
+from sim.experiments.sensitivity import SensitivityResult
+from sim.experiments.sweeps import SweepResult
 
 ScenarioLike = str | Path | Scenario
 SetLike = Mapping[str, Any] | Sequence[str] | None
@@ -46,7 +46,7 @@ class RunOutput:
         replications: One row per replication: its seed and every metric.
         spells: One row per person-spell.
         states: Counts by state over time.
-        result: The full :class:`~sim.experiment.RunResult`.
+        result: The full :class:`~sim.experiments.replications.RunResult`.
         path: The folder written, or ``None``.
     """
 
@@ -70,7 +70,7 @@ class CompareOutput:
             the base with its 95% CI.
         replications: Every replication's metrics, with its scenario and seed.
         lines: The headline findings in plain words.
-        comparison: The full :class:`~sim.comparison.Comparison` (runs included).
+        comparison: The full :class:`~sim.experiments.comparison.Comparison` (runs included).
         path: The folder written (table, figures, report), or ``None``.
     """
 
@@ -91,7 +91,7 @@ class SweepOutput:
     Attributes:
         runs: One row per run: run id, point, replication, seed, every varied parameter, every kept metric.
         by_point: One row per point: the parameters and the mean of every kept metric.
-        result: The full :class:`~sim.sweeps.SweepResult`.
+        result: The full :class:`~sim.experiments.sweeps.SweepResult`.
         path: The results folder, or ``None`` for a sweep kept in memory.
         sensitivity: The indices, if asked for.
     """
@@ -110,7 +110,7 @@ def _overrides(
     seed: int | None, replications: int | None, years: float | None, set: SetLike  # noqa: A002
 ) -> tuple[dict, list]:
     """The nested overrides and ``--set`` strings of the keyword arguments."""
-    from sim.sweep_spec import _flatten
+    from sim.experiments.sweep_file import _flatten
 
     nested: dict[str, Any] = {}
     if isinstance(set, Mapping):
@@ -161,7 +161,7 @@ def load_scenario(
 
 @contextmanager
 def _executor(executor: Any, workers: int | None, scheduler: str | None, tasks: int) -> Iterator[Any]:
-    from sim.executors import borrowed, open_executor
+    from sim.experiments.executors import borrowed, open_executor
 
     if executor is None or isinstance(executor, str):
         with open_executor(executor or "process", workers=workers, scheduler=scheduler, tasks=tasks) as pool:
@@ -200,15 +200,15 @@ def run(
         figures: Write the figures (with ``out``).
         progress: Show a progress bar.
     """
-    from sim.experiment import run_scenario
+    from sim.experiments.replications import run_scenario
 
     cfg = load_scenario(scenario, seed=seed, replications=replications, years=years, set=set)
     with _executor(executor, workers, scheduler, cfg.run.replications) as pool:
         result = run_scenario(cfg, executor=pool, progress=progress)
     path = None
     if out is not None:
-        from sim.plots import write_figures
-        from sim.storage import write_run
+        from sim.reports.run_figures import write_figures
+        from sim.reports.run_output import write_run
 
         path = write_run(result, Path(out), extra=(lambda folder: write_figures(result, folder)) if figures else None)
     summary = pd.DataFrame(
@@ -249,8 +249,8 @@ def compare(
         out: Write the table, figures and report here; ``None`` writes nothing.
         progress: Show a progress bar.
     """
-    from sim.comparison import compare as run_comparison
-    from sim.comparison import distinct_names, prepare
+    from sim.experiments.comparison import compare as run_comparison
+    from sim.experiments.comparison import distinct_names, prepare
 
     sources = (base, *alternatives)
     loaded = [load_scenario(s, years=years, set=set) for s in sources]
@@ -260,7 +260,7 @@ def compare(
         comparison = run_comparison(prepared, executor=pool, progress=progress)
     path = None
     if out is not None:
-        from sim.compare_report import write_comparison
+        from sim.reports.compare_report import write_comparison
 
         path = write_comparison(comparison, Path(out))
     return CompareOutput(comparison.table, comparison.replications, comparison.lines, comparison, path)
@@ -294,8 +294,8 @@ def sweep(
         progress: Show a progress bar.
         sensitivity: Then compute Sobol/Morris indices (written to ``out/sensitivity`` with ``out``).
     """
-    from sim.sweep_spec import load_sweep
-    from sim.sweeps import run_sweep
+    from sim.experiments.sweep_file import load_sweep
+    from sim.experiments.sweeps import run_sweep
 
     loaded = load_sweep(dict(spec) if isinstance(spec, Mapping) else spec)
     with _executor(executor, workers, scheduler, loaded.n_runs) as pool:
@@ -304,8 +304,7 @@ def sweep(
         )
     indices = None
     if sensitivity:
-        from sim.sensitivity_analysis import analyse, write_sensitivity
-        from sim.sensitivity_analysis import SENSITIVITY_DIR
+        from sim.experiments.sensitivity import SENSITIVITY_DIR, analyse, write_sensitivity
 
         indices = analyse(result.as_results())
         if result.path is not None:
@@ -328,8 +327,8 @@ def sensitivity(
         out: Where to write the table and plot (default: ``<results>/sensitivity``).
         write: Write them (a sweep kept in memory is never written).
     """
-    from sim.sensitivity_analysis import analyse
-    from sim.sensitivity_analysis import sensitivity as analyse_folder
+    from sim.experiments.sensitivity import analyse
+    from sim.experiments.sensitivity import sensitivity as analyse_folder
 
     chosen = list(metrics) if metrics else None
     if isinstance(results, SweepOutput):

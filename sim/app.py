@@ -29,10 +29,10 @@ from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.solara_viz import ModelController, ModelCreator, ShowSteps
 from mesa.visualization.utils import update_counter
 
-from sim import scenario as sc
-from sim.metrics import NORM_DAYS
+from sim import config as sc
+from sim.measures.metrics import NORM_DAYS
 from sim.model import HousingModel
-from sim.person import State
+from sim.model.person import State
 
 DAYS_PER_STEP = 7  # one press of "Step" = one week
 UNIT_TYPES = ("ordinary", "rop", "staffed", "training")

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import scenario as sc
-from sim.experiment import replication_seeds, run_replication
+from sim import config as sc
+from sim.experiments.replications import replication_seeds, run_replication
 from sim.model import HousingModel, check_invariants
-from sim.person import State
+from sim.model.person import State
 
 REPO = Path(__file__).resolve().parent.parent
 ZONES = ("sentrum", "nord", "sor", "ost")

@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from sim import allocation
-from sim.allocation import Answer
-from sim.person import Need, State
-from sim.scenario import ChoiceConfig
-from sim.services.housing_office import Application
-from sim.stock import Unit
+from sim.config import ChoiceConfig
+from sim.model import allocation
+from sim.model.allocation import Answer
+from sim.model.person import Need, State
+from sim.model.services.housing_office import Application
+from sim.model.stock import Unit
 
 
 def applicant(serial: int, queue_day: float, need: Need = Need.LOW, zone: str = "sentrum", penalty: int = 0) -> Application:

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.scenario import ScenarioError
-from sim.sweeps import read_runs
+from sim.config import ScenarioError
+from sim.experiments.sweeps import read_runs
 from tests.conftest import REPO
 from tests.test_sweep import FEW_METRICS, tiny_spec
 

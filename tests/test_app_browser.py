@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import scenario as sc
+from sim import config as sc
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "results" / "screenshots" / "app.png"

@@ -1,4 +1,4 @@
-"""The model's calendar (``sim.calendar``) against a plain sorted list, and together with Mesa's
+"""The model's calendar (``sim.model.calendar``) against a plain sorted list, and together with Mesa's
 own event list: same order of events, cancellation, compaction, and the clock."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import ACTION, INF, TIME, Calendar, CalendarModel
 from sim.model import HousingModel
+from sim.model.calendar import ACTION, INF, TIME, Calendar, CalendarModel
 from tests.conftest import small
 
 

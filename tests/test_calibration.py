@@ -10,13 +10,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from typer.testing import CliRunner
 
-from sim import calibration as cal
-from sim import scenario as sc
+from sim import config as sc
 from sim.cli import app
-from sim.records import Records
+from sim.experiments import calibration as cal
+from sim.model.records import Records
 from tests.conftest import REPO
 
 REPORT = REPO / "docs" / "calibration.md"

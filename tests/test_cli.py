@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim import scenario as sc
+from sim import config as sc
 from sim.cli import app
 from tests.conftest import cli
 

@@ -19,12 +19,12 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim import scenario as sc
+from sim import config as sc
 from sim.cli import app
-from sim.comparison import HEADLINE, compare, label, plain_line, prepare
-from sim.experiment import replication_seeds
-from sim.metrics import METRICS
-from sim.scenario import ScenarioError
+from sim.config import ScenarioError
+from sim.experiments.comparison import HEADLINE, compare, label, plain_line, prepare
+from sim.experiments.replications import replication_seeds
+from sim.measures.metrics import METRICS
 
 runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
@@ -156,7 +156,7 @@ def test_compare_writes_table_figures_and_report(compare_out):
 
 def test_compare_does_not_depend_on_workers():
     """One worker and two workers give the same summary.json content and replications."""
-    from sim.compare_report import summary
+    from sim.reports.compare_report import summary
 
     scenarios = prepare([short("baseline"), short("more_staffed")], replications=2)
     one, two = compare(scenarios, workers=1), compare(scenarios, workers=2)

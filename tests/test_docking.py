@@ -43,8 +43,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import scenario as sc
-from sim.experiment import replication_seeds
+from sim import config as sc
+from sim.experiments.replications import replication_seeds
 from sim.model import HousingModel, check_invariants
 from tests.conftest import REPO
 

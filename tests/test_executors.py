@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.executors import SerialExecutor, as_executor, capacity, open_executor, run_tasks
-from sim.experiment import run_scenario
-from sim.sweep_spec import load_sweep
-from sim.sweeps import read_runs, run_sweep
+from sim.experiments.executors import SerialExecutor, as_executor, capacity, open_executor, run_tasks
+from sim.experiments.replications import run_scenario
+from sim.experiments.sweep_file import load_sweep
+from sim.experiments.sweeps import read_runs, run_sweep
 from tests.conftest import small
 from tests.test_sweep import tiny_spec, write_toml
 

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import scenario as sc
-from sim.metrics import METRICS, replication_metrics
+from sim import config as sc
+from sim.measures.metrics import METRICS, replication_metrics
 from sim.model import HousingModel, check_invariants, population_size
-from sim.person import State
+from sim.model.person import State
 from tests.conftest import deep_check, run_checked, small
 
 

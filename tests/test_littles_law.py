@@ -30,10 +30,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import scenario as sc
-from sim.experiment import replication_seeds
+from sim import config as sc
+from sim.experiments.replications import replication_seeds
 from sim.model import HousingModel, check_invariants
-from sim.person import State
+from sim.model.person import State
 
 YEARS = 42.0
 WARMUP = 20 * 365.0  # a: the drift from the day-0 state has died out

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import hazards
-from sim.model import HousingModel
-from sim.person import Need, Person, State
+from sim.model import HousingModel, hazards
+from sim.model.person import Need, Person, State
 from tests.conftest import AMPLE_STOCK, ZONES, clearly_greater, merge, quiet, run_metrics, run_model, small
 
 # ----------------------------------------------------------------------------- helpers
@@ -49,7 +48,7 @@ def unit_of(cfg, type_name: str, zone: str):
 @pytest.fixture(scope="module")
 def hz(baseline):
     """The baseline with the hazard multipliers the hazard tests rely on set explicitly (not tuned values)."""
-    from sim.scenario import with_overrides
+    from sim.config import with_overrides
 
     return with_overrides(baseline, {
         "relapse": {"rate_per_day": 0.002, "street_multiplier": 1.8, "temporary_multiplier": 1.5,
@@ -251,7 +250,7 @@ def test_relapse_rate_higher_in_temporary_than_in_an_ordinary_unit(hz):
 
 def test_staffed_temporary_housing_uses_its_own_multiplier(hz):
     """Mechanism 3: with temporary.staffed the staffed multiplier applies instead."""
-    from sim.scenario import with_overrides
+    from sim.config import with_overrides
 
     cfg = with_overrides(hz, {"relapse": {"temporary_multiplier": 3.0, "temporary_staffed_multiplier": 0.5},
                                     "temporary": {"staffed": True}})

@@ -1,4 +1,4 @@
-"""Outcome metrics (``sim.metrics``) computed on small hand-made records, and their summary."""
+"""Outcome metrics (``sim.measures.metrics``) computed on small hand-made records, and their summary."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
-from sim.metrics import METRICS, replication_metrics, summarise
-from sim.records import Records
+from sim.measures import metrics
+from sim.measures.metrics import METRICS, replication_metrics, summarise
+from sim.model.records import Records
 
 
 def records_with(

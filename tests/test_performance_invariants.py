@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import hazards, metrics
-from sim.model import HousingModel
-from sim.person import Person
-from sim.records import Records
+from sim.measures import metrics
+from sim.model import HousingModel, hazards
+from sim.model.person import Person
+from sim.model.records import Records
 from tests.conftest import small
 
 # ----------------------------------------------------------------------------- memory

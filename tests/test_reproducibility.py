@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import scenario as sc
-from sim.experiment import replication_seeds, run_replication, run_scenario
+from sim import config as sc
+from sim.experiments.replications import replication_seeds, run_replication, run_scenario
 from sim.model import HousingModel
 from tests.conftest import cli, small
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import scenario as sc
-from sim.scenario import ScenarioError
+from sim import config as sc
+from sim.config import ScenarioError
 from tests.conftest import REPO
 
 BASELINE_TOML = REPO / "scenarios" / "baseline.toml"

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.sensitivity_analysis import analyse, sensitivity
-from sim.sweep_spec import load_sweep
-from sim.sweeps import SweepResult, by_point, points_table, run_sweep
+from sim.experiments.sensitivity import analyse, sensitivity
+from sim.experiments.sweep_file import load_sweep
+from sim.experiments.sweeps import SweepResult, by_point, points_table, run_sweep
 from tests.test_sweep import tiny_spec, write_toml
 
 runner = CliRunner()
@@ -63,7 +63,7 @@ def test_sobol_indices_of_a_known_function():
 
 def test_noise_share_separates_noise_from_effects():
     """Two replications that differ by +-1 around point means 0, 10, 20: noise share (1/2) / 100."""
-    from sim.sensitivity_analysis import noise_share
+    from sim.experiments.sensitivity import noise_share
 
     runs = pd.DataFrame({"point": [0, 0, 1, 1, 2, 2], "m": [-1.0, 1.0, 9.0, 11.0, 19.0, 21.0]})
     assert noise_share(runs, "m") == pytest.approx((2.0 / 2) / 100.0)

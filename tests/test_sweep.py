@@ -23,12 +23,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import scenario as sc
+from sim import config as sc
 from sim.cli import app
-from sim.experiment import replication_seeds, run_scenario
-from sim.scenario import ScenarioError
-from sim.sweep_spec import load_sweep
-from sim.sweeps import RUNS_DIR, finished_runs, read_runs, run_sweep
+from sim.config import ScenarioError
+from sim.experiments.replications import replication_seeds, run_scenario
+from sim.experiments.sweep_file import load_sweep
+from sim.experiments.sweeps import RUNS_DIR, finished_runs, read_runs, run_sweep
 from tests.conftest import REPO, cli
 
 runner = CliRunner()

@@ -1,0 +1,288 @@
+"""Experiment commands of ``pathways`` (compare, sweep, sensitivity), registered on ``sim.cli.app``.
+
+Bad input (a bad scenario or sweep file, an unknown key or metric, an unusable ``--out``) is
+refused like ``pathways run`` refuses it: one message naming the file, key, value and what is
+allowed, exit code 2, no traceback, nothing written.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sim import config as scenarios
+from sim.cli.common import err_console, fail, out_console, run_overrides
+from sim.config import ScenarioError
+
+
+class ExecutorChoice(str, Enum):
+    """Where the runs go: a local process pool, or Dask distributed."""
+
+    process = "process"
+    dask = "dask"
+
+
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(help="Local worker processes, or Dask LocalCluster workers (default: number of cores).", min=1),
+]
+ExecutorOption = Annotated[
+    ExecutorChoice,
+    typer.Option(help="'process': a local process pool; 'dask': start a Dask LocalCluster (see --scheduler)."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786); implies --executor dask."),
+]
+
+
+def _progress() -> bool:
+    return sys.stderr.isatty()
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def _fmt(value: float, unit: str) -> str:
+    from sim.experiments.comparison import quantity
+
+    return "-" if value != value else quantity(value, unit)
+
+
+def _ci(low: float, high: float, unit: str) -> str:
+    if low != low:
+        return ""
+    scale = 100.0 if unit == "share" else 1.0
+    from sim.experiments.comparison import number
+
+    return f" [{number(low * scale)}, {number(high * scale)}]"
+
+
+def comparison_table(comparison) -> Table:  # noqa: ANN001 - sim.experiments.comparison.Comparison, imported lazily
+    """The headline metrics of a comparison: each scenario's mean [95% CI] and the difference from the base."""
+    from sim.experiments.comparison import HEADLINE, difference, label
+
+    names = comparison.names
+    base = comparison.base
+    table = Table(title=f"{label(base.name)} vs {', '.join(label(n) for n in names[1:])}: "
+                  f"{base.run.replications} replications, seed {base.seed} (same for all)")
+    table.add_column("metric", no_wrap=True)
+    table.add_column(f"{names[0]} (base)", justify="right")
+    for name in names[1:]:
+        table.add_column(name, justify="right")
+        table.add_column("difference [95% CI]", justify="right")
+    rows = comparison.table
+    for metric in HEADLINE:
+        by = rows[rows["metric"] == metric].set_index("scenario")
+        cells = [metric]
+        for name in names:
+            r = by.loc[name]
+            unit = str(r["unit"])
+            cells.append(_fmt(r["mean"], unit) + _ci(r["ci_low"], r["ci_high"], unit))
+            if name != names[0]:
+                diff = "-" if r["diff"] != r["diff"] else difference(r["diff"], unit)
+                cells.append(diff + _ci(r["diff_ci_low"], r["diff_ci_high"], unit))
+        table.add_row(*cells)
+    return table
+
+
+def compare(
+    base: Annotated[str, typer.Argument(help="The base scenario (a file, or a name in scenarios/).")],
+    alternatives: Annotated[list[str], typer.Argument(help="One or more scenarios to compare with the base.")],
+    replications: Annotated[
+        int | None, typer.Option(help="Replications of every scenario (default: the base's).", min=1)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every scenario (default: the base's).", min=0)] = None,
+    years: Annotated[
+        float | None, typer.Option(help="Years to simulate, warm-up included, for every scenario.", min=0.01)
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter in every scenario (repeatable).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: results/compare/<base>_vs_<alternatives>).")
+    ] = None,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = ExecutorChoice.process,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Compare scenarios with common random numbers: table, figures and a one-page report.
+
+    Every scenario runs with the same seeds, so a difference from BASE is measured replication by
+    replication, with its 95% interval.
+    """
+    from sim.experiments.comparison import compare as run_comparison
+    from sim.experiments.comparison import distinct_names, prepare
+    from sim.experiments.executors import open_executor
+    from sim.files import RESULTS_DIR, check_out_dir
+    from sim.reports.compare_report import write_comparison
+
+    try:
+        loaded = [
+            scenarios.load(name, overrides=run_overrides(None, None, years), set_args=set_ or None)
+            for name in (base, *alternatives)
+        ]
+        prepared = prepare(distinct_names(loaded, [base, *alternatives]), seed=seed, replications=replications)
+    except ScenarioError as exc:
+        fail(exc)
+    target = out or RESULTS_DIR / "compare" / f"{prepared[0].name}_vs_{'_'.join(s.name for s in prepared[1:])}"
+    problem = check_out_dir(target)
+    if problem:
+        fail(ScenarioError(f"--out {target}", [problem]))
+    n_tasks = sum(s.run.replications for s in prepared)
+    started = time.perf_counter()
+    with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=n_tasks) as pool:
+        comparison = run_comparison(prepared, executor=pool, progress=_progress())
+    elapsed = time.perf_counter() - started
+    written = write_comparison(comparison, target)
+    out_console.print(comparison_table(comparison))
+    for line in comparison.lines:
+        out_console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)
+    for note in comparison.notes:
+        err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    out_console.print(
+        f"{len(prepared)} scenarios x {prepared[0].run.replications} replications in {elapsed:.1f} s (wall clock).",
+        highlight=False,
+    )
+    out_console.print(f"Report, table and figures written to {written} (report.html, report.md, comparison.csv)",
+                      highlight=False)
+
+
+# ----------------------------------------------------------------------------- sweep
+
+
+def sweep(
+    sweep_file: Annotated[
+        str, typer.Argument(help="A sweep file (TOML), e.g. scenarios/sweeps/declines_vs_stock.toml.")
+    ],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: results/sweeps/<sweep name>).")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the sweep in --out, skipping finished runs.")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Discard a sweep already in --out and start again.")
+    ] = False,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = ExecutorChoice.process,
+    scheduler: SchedulerOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and show the design; run and write nothing.")
+    ] = False,
+    sensitivity: Annotated[
+        bool, typer.Option("--sensitivity", help="Then compute Sobol or Morris indices (sobol/morris designs).")
+    ] = False,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")] = False,
+) -> None:
+    """Run a parameter sweep: one row per run in a Parquet dataset, saved as runs finish.
+
+    Killing a sweep loses at most the runs in flight; --resume finishes it. The rows do not
+    depend on the executor or the number of workers.
+    """
+    from sim.experiments.executors import open_executor
+    from sim.experiments.sweep_file import load_sweep
+    from sim.experiments.sweeps import check_out_dir, default_out_dir, run_sweep
+
+    if resume and overwrite:
+        fail(ScenarioError("pathways sweep", ["--resume and --overwrite: choose one (continue, or start again)"]))
+    try:
+        spec = load_sweep(sweep_file)
+    except ScenarioError as exc:
+        fail(exc)
+    if sensitivity and spec.design not in ("sobol", "morris"):
+        problem = f"--sensitivity: needs design = \"sobol\" or \"morris\" (this is {spec.design!r})"
+        fail(ScenarioError(sweep_file, [problem]))
+    if dry_run:
+        out_console.print(_design_table(spec))
+        out_console.print(spec.describe(), highlight=False)
+        return
+    target = (out or default_out_dir(spec)).resolve()
+    problem = check_out_dir(target, spec, resume=resume, overwrite=overwrite)
+    if problem:
+        fail(ScenarioError(f"--out {target}", [problem]))
+    out_console.print(spec.describe(), highlight=False)
+    started = time.perf_counter()
+    try:
+        with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=spec.n_runs) as pool:
+            result = run_sweep(
+                spec, target, executor=pool, resume=resume, overwrite=overwrite, progress=_progress(),
+                figures=not no_figures,
+            )
+    except KeyboardInterrupt:
+        from sim.experiments.sweeps import finished_runs
+
+        done = len(finished_runs(target))
+        err_console.print(
+            f"interrupted: {done} of {spec.n_runs} runs are saved in {target}; "
+            f"`pathways sweep {sweep_file} --out {target} --resume` finishes the sweep.",
+            highlight=False, markup=False, soft_wrap=True,
+        )
+        raise typer.Exit(code=130) from None
+    elapsed = time.perf_counter() - started
+    ran = len(result.runs) - result.resumed
+    out_console.print(
+        f"{ran} runs in {elapsed:.1f} s (wall clock)"
+        + (f"; {result.resumed} were already done" if result.resumed else "")
+        + f". Results in {target}: runs/ (one row per run), by_point.csv"
+        + ("" if no_figures else ", figures/"),
+        highlight=False,
+    )
+    if sensitivity:
+        _sensitivity(target, None, None)
+
+
+def _design_table(spec) -> Table:  # noqa: ANN001 - sim.experiments.sweep_file.Sweep, imported lazily
+    table = Table(title=f"{spec.name}: {spec.design} design (base {Path(spec.base_ref).name}, seed {spec.seed})")
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("values")
+    for p in spec.parameters:
+        if p.kind == "levels":
+            values = ", ".join(str(v) for v in p.levels)
+        else:
+            values = f"{p.low:g} to {p.high:g}" + (" (rounded to whole numbers)" if p.kind == "int" else "")
+        table.add_row(p.key, values)
+    return table
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+
+def _sensitivity(results: Path, metric: list[str] | None, out: Path | None) -> None:
+    from sim.experiments.sensitivity import SENSITIVITY_DIR, analyse, check_out_dir, write_sensitivity
+    from sim.experiments.sweeps import open_results
+
+    try:
+        swept = open_results(results)
+        result = analyse(swept, metric or None)
+        target = (out or swept.path / SENSITIVITY_DIR).resolve()
+        problem = check_out_dir(target)
+        if problem:
+            raise ScenarioError(f"--out {target}", [problem])
+    except ScenarioError as exc:
+        fail(exc)
+    written = write_sensitivity(result, target)
+    table = Table(title=f"{result.design} sensitivity indices ({swept.manifest['name']})")
+    for column in result.table.columns:
+        table.add_column(column, justify="left" if column in ("metric", "parameter") else "right", no_wrap=True)
+    for row in result.table.itertuples(index=False):
+        table.add_row(*(v if isinstance(v, str) else f"{v:.3f}" for v in row))
+    out_console.print(table)
+    for note in result.notes:
+        err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    out_console.print(f"Table and plot written to {written} (sensitivity.csv, sensitivity.png)", highlight=False)
+
+
+def sensitivity(
+    results: Annotated[Path, typer.Argument(help="The output folder of a finished sobol or morris sweep.")],
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Analyse this metric (repeatable; default: every kept metric).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: RESULTS/sensitivity).")] = None,
+) -> None:
+    """Sobol first-order and total indices (or Morris mu*, sigma) with 95% intervals, from a sweep's results."""
+    _sensitivity(results, metric, out)

@@ -1,0 +1,114 @@
+"""``pathways run | validate | list``: one scenario."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sim import config as scenarios
+from sim.cli.common import fail, out_console, run_overrides
+from sim.config import ScenarioError
+
+HEADLINE = (
+    "temp_occupancy_mean",
+    "temp_share_over_90d",
+    "temp_days_mean",
+    "temp_days_median",
+    "temp_days_p90",
+    "readmission_within_365d_share",
+    "relapse_within_90d_share",
+    "revolving_door_persons",
+)
+
+
+def _format(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "share":
+        return f"{value * 100:.1f} %"
+    return f"{value:,.1f}"
+
+
+def results_table(summary: dict[str, Any]) -> Table:
+    """The readable table of outcomes printed after a run."""
+    table = Table(title=f"{summary['scenario']}: {summary['replications']} replications, seed {summary['seed']}")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("what it is (docs/metrics.md)")
+    metrics = summary["metrics"]
+    order = [*HEADLINE, *(m for m in metrics if m not in HEADLINE)]
+    for name in order:
+        m = metrics[name]
+        lo, hi = m["ci95"]
+        ci = "-" if lo is None else f"{_format(lo, m['unit'])} to {_format(hi, m['unit'])}"
+        unit = "%" if m["unit"] == "share" else m["unit"]
+        table.add_row(name, _format(m["mean"], m["unit"]), ci, unit, m["description"])
+    return table
+
+
+def run(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or the name of one in scenarios/ (e.g. baseline).")],
+    seed: Annotated[int | None, typer.Option(help="Seed of the run (default: the scenario's).", min=0)] = None,
+    replications: Annotated[int | None, typer.Option(help="Number of replications.", min=1)] = None,
+    years: Annotated[float | None, typer.Option(help="Years to simulate, warm-up included.", min=0.01)] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: --set choice.max_declines=1 (repeatable).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: results/<scenario name>).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: number of cores).", min=1)] = None,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")] = False,
+) -> None:
+    """Run a scenario's replications and write summary, tables and figures."""
+    from sim.experiments.replications import run_scenario
+    from sim.files import check_out_dir, default_out_dir
+    from sim.reports.run_figures import write_figures
+    from sim.reports.run_output import write_run
+
+    try:
+        cfg = scenarios.load(scenario, overrides=run_overrides(seed, replications, years), set_args=set_ or None)
+    except ScenarioError as exc:
+        fail(exc)
+    target = out or default_out_dir(cfg.name)
+    problem = check_out_dir(target)
+    if problem:
+        fail(ScenarioError(f"--out {target}", [problem]))
+    started = time.perf_counter()
+    result = run_scenario(cfg, workers=workers, progress=sys.stderr.isatty())
+    elapsed = time.perf_counter() - started
+    written = write_run(result, target, extra=None if no_figures else lambda folder: write_figures(result, folder))
+    out_console.print(results_table(result.summary))
+    out_console.print(
+        f"{cfg.run.replications} replications of {cfg.run.years:g} years in {elapsed:.1f} s "
+        f"({elapsed / cfg.run.replications:.2f} s per replication, wall clock).",
+        highlight=False,
+    )
+    out_console.print(f"Results written to {written}", highlight=False)
+
+
+def validate(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or the name of one in scenarios/.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Overrides to check along with the file.")] = None,
+) -> None:
+    """Check a scenario file: print ``ok`` or every problem found."""
+    try:
+        scenarios.load(scenario, set_args=set_ or None)
+    except ScenarioError as exc:
+        fail(exc)
+    out_console.print("ok")
+
+
+def list_() -> None:
+    """List the shipped scenarios with their descriptions."""
+    for name in scenarios.scenario_names():
+        try:
+            description = scenarios.load(name).description
+        except ScenarioError as exc:
+            description = f"(invalid: {exc.problems[0]})"
+        typer.echo(f"{name:<16} {description}")

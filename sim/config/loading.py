@@ -1,0 +1,293 @@
+"""Loading scenario files: ``extends``, ``--set`` overrides, dotted keys and error messages.
+
+A scenario is a TOML file in ``scenarios/`` (or anywhere on disk). It is validated with
+pydantic (:mod:`sim.config.schema`) on load; every problem is collected and reported as one
+:class:`ScenarioError` whose lines name the file, the dotted key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.config.schema import NEED_LEVELS, Scenario, ScenarioError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios"
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario file from a path or a shipped scenario's name."""
+    text = str(name_or_path)
+    candidates = [Path(text)]
+    if relative_to is not None:
+        candidates.insert(0, relative_to / text)
+    if not text.endswith(".toml"):
+        candidates.append(SCENARIO_DIR / f"{text}.toml")
+    candidates.append(SCENARIO_DIR / text)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    names = ", ".join(scenario_names())
+    raise ScenarioError(
+        text,
+        [f"no scenario file or shipped scenario of that name; shipped scenarios: {names}"],
+    )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every reading problem into a :class:`ScenarioError` naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), [f"not valid TOML: {exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"]) from None
+    except OSError as exc:
+        raise ScenarioError(str(path), [f"cannot be read: {exc.strerror}"]) from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge tables; any other value (arrays included) is replaced whole."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a file and everything it ``extends``, merged, child over parent."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(str(path), [f"extends: circular chain {cycle}"])
+    data = read_toml(path)
+    parent_ref = data.pop("extends", None)
+    if parent_ref is None:
+        return data
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(
+            str(path), [f"extends = {parent_ref!r}: must be a file name such as 'baseline.toml'"]
+        )
+    try:
+        parent_path = resolve_path(parent_ref, relative_to=path.parent)
+    except ScenarioError:
+        raise ScenarioError(
+            str(path),
+            [f"extends = {parent_ref!r}: no such scenario; shipped: {', '.join(scenario_names())}"],
+        ) from None
+    return _merge(_load_raw(parent_path, (*chain, path)), data)
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` -> ``{"a": {"b": 1}}``: dotted keys as a nested override table."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+def parse_set(assignments: list[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", "c=fcfs"]`` into a nested override table.
+
+    The value is read as a TOML value (``1``, ``0.5``, ``true``, ``"x"``, ``[1, 2]``); a bare
+    word that is not TOML is taken as a string, so ``--set housing_office.rule=best_fit`` works.
+    """
+    out: dict[str, Any] = {}
+    problems = []
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            problems.append(f"{item!r}: expected KEY=VALUE with a dotted KEY, e.g. choice.max_declines=1")
+            continue
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                problems.append(f"{item!r}: {part} is set twice as a value and a table")
+                break
+        else:
+            node[parts[-1]] = value
+    if problems:
+        raise ScenarioError("--set", problems)
+    return out
+
+
+def _describe_allowed(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = {
+            "greater_than_equal": f">= {ctx.get('ge')}",
+            "less_than_equal": f"<= {ctx.get('le')}",
+            "greater_than": f"> {ctx.get('gt')}",
+            "less_than": f"< {ctx.get('lt')}",
+        }
+        return f"out of range: allowed is {bounds[kind]}"
+    return err["msg"]
+
+
+def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    locs: dict[str, list[str]] = {}
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        # A union (e.g. ``int | "unlimited"``) reports one error per branch, tagged with the
+        # branch's name as the last element of the location; they are merged into one line.
+        if loc and (loc[-1] in ("int", "bool", "float", "str", "constrained-int") or loc[-1].startswith("literal[")):
+            loc = loc[:-1]
+        key = ".".join(loc) or "(top level)"
+        by_key.setdefault(key, []).append(err)
+        locs[key] = loc
+    lines = []
+    for key, errs in by_key.items():
+        if errs[0]["type"] == "missing":
+            lines.append(f"{key}: required key is missing")
+            continue
+        allowed = [_describe_allowed(e) for e in errs]
+        if len(allowed) > 1:
+            text = "allowed is " + " or ".join(
+                a.removeprefix("Input should be ").removeprefix("out of range: allowed is ") for a in allowed
+            )
+        else:
+            text = allowed[0]
+        lines.append(f"{key} = {lookup(data, locs[key])!r}: {text}")
+    return lines
+
+
+def lookup(data: Any, loc: list[str] | tuple[str, ...]) -> Any:
+    """The value at a pydantic error location in raw data (``None`` if there is none)."""
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _cross_check(s: Scenario) -> list[str]:
+    """Checks that span sections: zone names, shares that must sum to one, ages."""
+    problems = []
+    zones = set(s.zones.names)
+    if len(zones) != len(s.zones.names):
+        problems.append(f"zones.names = {s.zones.names!r}: zone names must be unique")
+    for field in ("preferred_zone_weights", "network_zone_weights"):
+        weights = getattr(s.population, field)
+        for zone, w in weights.items():
+            if zone not in zones:
+                problems.append(f"population.{field}.{zone}: unknown zone; zones are {sorted(zones)}")
+            if w < 0:
+                problems.append(f"population.{field}.{zone} = {w!r}: weights must be >= 0")
+        if sum(weights.values()) <= 0:
+            problems.append(f"population.{field} = {weights!r}: at least one weight must be > 0")
+    shares = s.population.need_shares
+    if set(shares) != set(NEED_LEVELS):
+        problems.append(f"population.need_shares = {shares!r}: give a share for each of {list(NEED_LEVELS)}")
+    elif any(v < 0 for v in shares.values()) or abs(sum(shares.values()) - 1.0) > 1e-6:
+        problems.append(f"population.need_shares = {shares!r}: shares must be >= 0 and sum to 1")
+    comp = s.population.competence_mean
+    if set(comp) != set(NEED_LEVELS):
+        problems.append(f"population.competence_mean = {comp!r}: give a value for each of {list(NEED_LEVELS)}")
+    for level, v in comp.items():
+        if not 0 <= v <= 1:
+            problems.append(f"population.competence_mean.{level} = {v!r}: allowed is 0 to 1")
+    if s.population.age_min_years >= s.population.age_max_years:
+        problems.append(
+            f"population.age_min_years = {s.population.age_min_years!r}: must be below "
+            f"age_max_years ({s.population.age_max_years})"
+        )
+    if s.run.warmup_days >= s.total_days:
+        problems.append(
+            f"run.warmup_days = {s.run.warmup_days!r}: must be shorter than the run "
+            f"({s.total_days:g} days = run.years * 365)"
+        )
+    for tname, t in s.stock.types.items():
+        for zone, n in t.units.items():
+            if zone not in zones:
+                problems.append(f"stock.types.{tname}.units.{zone}: unknown zone; zones are {sorted(zones)}")
+            if n < 0:
+                problems.append(f"stock.types.{tname}.units.{zone} = {n!r}: a unit count must be >= 0")
+    for i, add in enumerate(s.stock.additions):
+        if add.type not in s.stock.types:
+            problems.append(
+                f"stock.additions.{i}.type = {add.type!r}: unknown unit type; types are {sorted(s.stock.types)}"
+            )
+        if add.zone not in zones:
+            problems.append(f"stock.additions.{i}.zone = {add.zone!r}: unknown zone; zones are {sorted(zones)}")
+    return problems
+
+
+def validate(data: dict[str, Any], source: str) -> Scenario:
+    """Validate raw scenario data, raising one :class:`ScenarioError` with every problem."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, _format_validation(exc, data)) from None
+    problems = _cross_check(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def load(
+    name_or_path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    set_args: list[str] | None = None,
+) -> Scenario:
+    """Load, merge and validate a scenario.
+
+    Args:
+        name_or_path: A path to a TOML file, or the name of a file in ``scenarios/``.
+        overrides: A nested table merged over the file (the Python API's ``--set``).
+        set_args: ``KEY=VALUE`` strings as given to ``--set``.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: With one line per problem, naming the file, key, value and what is allowed.
+    """
+    path = resolve_path(name_or_path)
+    data = _load_raw(path)
+    source = str(path)
+    if overrides:
+        data = _merge(data, overrides)
+        source += " (with overrides)"
+    if set_args:
+        data = _merge(data, parse_set(set_args))
+        source += " (with --set " + " ".join(set_args) + ")"
+    return validate(data, source)
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with a nested override table merged in and re-validated."""
+    return validate(_merge(scenario.to_dict(), overrides), f"{scenario.name} (with overrides)")

@@ -1,0 +1,57 @@
+"""Results folders: where they are, whether one may be (re)written, and writing one all or nothing.
+
+Files are written into a hidden folder beside the target and moved into place only when every
+file is written, so a failed or interrupted run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+def default_out_dir(scenario_name: str) -> Path:
+    """``results/<scenario name>``."""
+    return RESULTS_DIR / scenario_name
+
+
+def check_out_dir(out: Path, marker: str = "summary.json", what: str = "results") -> str | None:
+    """Why ``out`` cannot be (re)written, or ``None`` if it can.
+
+    A run replaces its output folder, so the folder must be new, empty, or an earlier run's
+    output (it has a ``summary.json``): ``--out .`` must never wipe a project.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        return f"exists and is a file, not a folder; choose a folder for the {what}"
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+        return f"is a folder with other files in it (no {marker}); choose a new or empty folder"
+    return None
+
+
+@contextmanager
+def replace_folder(out: Path, marker: str = "summary.json") -> Iterator[Path]:
+    """Yield a staging folder beside ``out``; on success it replaces ``out``, on any error it is removed.
+
+    Raises:
+        ValueError: ``out`` is a file, or a folder with other files in it (see :func:`check_out_dir`).
+    """
+    out = Path(out).resolve()
+    problem = check_out_dir(out, marker=marker)
+    if problem:
+        raise ValueError(f"{out} {problem}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,1 @@
+"""From a replication's records to numbers: the metrics, their windows and episodes, and statistics."""

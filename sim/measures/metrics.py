@@ -1,0 +1,224 @@
+"""Outcome metrics: one value per replication from the records, and their summary across replications.
+
+Every metric is defined in ``docs/metrics.md``; the short descriptions here are what
+``summary.json`` carries. All of them use only the observation window, from the end of the
+warm-up (``run.warmup_days``) to the end of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.measures.statistics import mean_ci
+from sim.model.records import Records, as_frame
+
+NORM_DAYS = 90.0  # the intended maximum stay in temporary housing (thesis 1, 5.2.2)
+READMISSION_WINDOW = 365.0
+RELAPSE_WINDOW = 90.0
+REVOLVING_DOOR_ADMISSIONS = 3
+HOMELESS = ("temporary", "street")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a metric measures and in what unit."""
+
+    unit: str
+    description: str
+
+
+METRICS: dict[str, Metric] = {
+    "temp_days_mean": Metric("days", "Mean length of temporary-housing spells that began in the window"),
+    "temp_days_median": Metric("days", "Median length of temporary-housing spells that began in the window"),
+    "temp_days_p90": Metric("days", "90th percentile of temporary-housing spell length"),
+    "temp_share_over_90d": Metric("share", "Share of temporary-housing spells longer than the 90-day norm"),
+    "temp_occupancy_mean": Metric("people", "Mean number of people in temporary housing at a point in time"),
+    "street_count_mean": Metric("people", "Mean number of people on the street or a friend's sofa"),
+    "discharges": Metric("per year", "Discharges from treatment and prison"),
+    "discharge_to_housing_share": Metric("share", "Share of discharges to housing that was ready"),
+    "discharge_to_temporary_share": Metric("share", "Share of discharges to NAV temporary housing"),
+    "discharge_to_street_share": Metric("share", "Share of discharges to nothing (street, sofa)"),
+    "relapse_within_90d_share": Metric("share", "Share of discharges followed by a relapse within 90 days"),
+    "readmission_within_365d_share": Metric(
+        "share", "Share of treatment discharges followed by a new treatment admission within 365 days"
+    ),
+    "revolving_door_persons": Metric(
+        "people", "People with 3 or more admissions (treatment or prison) within 365 days, in the window"
+    ),
+    "repeat_homeless_persons": Metric("people", "People who became homeless 2 or more times in the window"),
+    "evictions": Metric("per year", "Evictions from municipal housing"),
+    "relapses": Metric("per year", "Relapses into active use"),
+    "waitlist_mean": Metric("people", "Mean length of the municipal housing waiting list"),
+    "offers_made": Metric("per year", "Offers of municipal units made at allocation meetings"),
+    "offers_declined": Metric("per year", "Offers declined"),
+    "municipal_occupancy_share": Metric("share", "Mean share of existing municipal units with a tenant"),
+    "treatment_wait_days_mean": Metric("days", "Mean days from referral to admission to treatment"),
+    "deaths": Metric("per year", "Deaths"),
+}
+
+
+def _share(hits: int, total: int) -> float:
+    return hits / total if total else math.nan
+
+
+def _within(events: pd.DataFrame, starts: pd.DataFrame, window: float) -> int:
+    """How many rows of ``starts`` (person, day) have an event of the same person in (day, day + window]."""
+    if starts.empty or events.empty:
+        return 0
+    e_person, s_person = events["person"].to_numpy(), starts["person"].to_numpy()
+    e_day = events["day"].to_numpy(dtype=float)
+    s_day = starts["day"].to_numpy(dtype=float)
+    # Events sorted by (person, day); for each start, the first event of anyone after (person, day)
+    # in that order is the same person's next event, if there is one.
+    order = np.lexsort((e_day, e_person))
+    e_person, e_day = e_person[order], e_day[order]
+    nxt = _lex_searchsorted(e_person, e_day, s_person, s_day)
+    found = nxt < len(e_day)
+    nxt = np.minimum(nxt, len(e_day) - 1)
+    hits = found & (e_person[nxt] == s_person) & (e_day[nxt] <= s_day + window)
+    return int(hits.sum())
+
+
+def _lex_searchsorted(keys: np.ndarray, days: np.ndarray, q_keys: np.ndarray, q_days: np.ndarray) -> np.ndarray:
+    """For each query (key, day), the index of the first row of the (key, day)-sorted arrays that
+    comes after it (``searchsorted(..., side="right")`` on the pair). Exact: days are compared as
+    given, through their ranks, never combined into one float."""
+    _, codes = np.unique(np.concatenate([keys, q_keys]), return_inverse=True)
+    uniq_days, ranks = np.unique(np.concatenate([days, q_days]), return_inverse=True)
+    combined = codes.astype(np.int64) * (len(uniq_days) + 1) + ranks
+    n = len(keys)
+    return np.searchsorted(combined[:n], combined[n:], side="right")
+
+
+def temporary_stay_lengths(spells: pd.DataFrame, warmup: float, end: float) -> np.ndarray:
+    """Lengths in days of the temporary stays the metrics count: those that began in the window
+    and at least ``NORM_DAYS`` before its end (so a stay over the norm can be seen to be one)."""
+    start = spells["start"]
+    temp = spells[(spells["state"] == "temporary") & (start >= warmup) & (start <= end - NORM_DAYS)]
+    return (temp["end"] - temp["start"]).to_numpy(dtype=float)
+
+
+def replication_metrics(records: Records, warmup: float, end: float) -> dict[str, float]:
+    """Every metric of one replication, from its records.
+
+    Args:
+        records: The run's records.
+        warmup: First day of the observation window.
+        end: Last day of the run.
+
+    Returns:
+        Metric name to value (``nan`` where a metric has no data, e.g. no discharges).
+    """
+    years = (end - warmup) / 365.0
+    out: dict[str, float] = {}
+
+    spells = records.frame("spells")
+    days = temporary_stay_lengths(spells, warmup, end)
+    has = len(days) > 0
+    out["temp_days_mean"] = float(days.mean()) if has else math.nan
+    out["temp_days_median"] = float(np.median(days)) if has else math.nan
+    out["temp_days_p90"] = float(np.quantile(days, 0.9)) if has else math.nan
+    out["temp_share_over_90d"] = float((days > NORM_DAYS).mean()) if has else math.nan
+
+    samples = as_frame(records.samples)
+    samples = samples[samples["day"] >= warmup]
+    out["temp_occupancy_mean"] = float(samples["n_temporary"].mean())
+    out["street_count_mean"] = float(samples["n_street"].mean())
+
+    dis = records.frame("discharges")
+    dis_w = dis[dis["day"] >= warmup]
+    n = len(dis_w)
+    out["discharges"] = n / years
+    for dest in ("housing", "temporary", "street"):
+        out[f"discharge_to_{dest}_share"] = _share(int((dis_w["destination"] == dest).sum()), n)
+
+    relapses = records.frame("relapses")
+    early = dis_w[dis_w["day"] <= end - RELAPSE_WINDOW]
+    out["relapse_within_90d_share"] = _share(_within(relapses, early, RELAPSE_WINDOW), len(early))
+
+    adm = records.frame("admissions")
+    treat_adm = adm[adm["kind"] == "treatment"]
+    treat_dis = dis_w[(dis_w["source"] == "treatment") & (dis_w["day"] <= end - READMISSION_WINDOW)]
+    out["readmission_within_365d_share"] = _share(
+        _within(treat_adm, treat_dis, READMISSION_WINDOW), len(treat_dis)
+    )
+    out["revolving_door_persons"] = float(_revolving_door(adm, warmup))
+    out["repeat_homeless_persons"] = float(_repeat_homeless(spells, warmup))
+
+    out["evictions"] = sum(1 for d in records.evictions["day"] if d >= warmup) / years
+    out["relapses"] = int((relapses["day"] >= warmup).sum()) / years if len(relapses) else 0.0
+    out["waitlist_mean"] = float(samples["waitlist"].mean())
+    offers = records.frame("offers")
+    offers = offers[offers["day"] >= warmup]
+    out["offers_made"] = len(offers) / years
+    out["offers_declined"] = int((~offers["accepted"].astype(bool)).sum()) / years if len(offers) else 0.0
+    units = samples["units"].to_numpy(dtype=float)
+    occupied = samples["units_occupied"].to_numpy(dtype=float)
+    out["municipal_occupancy_share"] = float(np.mean(np.divide(occupied, units, out=np.zeros_like(units), where=units > 0)))
+    waits = records.frame("treatment_waits")
+    waits = waits[waits["admitted"] >= warmup]
+    out["treatment_wait_days_mean"] = float((waits["admitted"] - waits["referred"]).mean()) if len(waits) else math.nan
+    exits = records.frame("exits")
+    out["deaths"] = int(((exits["reason"] == "death") & (exits["day"] >= warmup)).sum()) / years if len(exits) else 0.0
+    assert set(out) == set(METRICS), "every metric must be computed and documented"
+    return out
+
+
+def _revolving_door(admissions: pd.DataFrame, warmup: float) -> int:
+    """People with ``REVOLVING_DOOR_ADMISSIONS`` admissions within 365 days, the last in the window."""
+    k = REVOLVING_DOOR_ADMISSIONS
+    if len(admissions) < k:
+        return 0
+    person = admissions["person"].to_numpy()
+    day = admissions["day"].to_numpy(dtype=float)
+    order = np.lexsort((day, person))
+    person, day = person[order], day[order]
+    # Admission j closes a run of k admissions of one person that began at admission j - k + 1.
+    same = person[k - 1 :] == person[: len(person) - k + 1]
+    span_ends = day[k - 1 :]
+    spans = span_ends - day[: len(day) - k + 1]
+    revolving = same & (spans <= READMISSION_WINDOW) & (span_ends >= warmup)
+    return len(np.unique(person[k - 1 :][revolving]))
+
+
+def _repeat_homeless(spells: pd.DataFrame, warmup: float) -> int:
+    """People with two or more homelessness episodes starting in the window.
+
+    An episode is a run of consecutive temporary/street spells; it starts when a person enters
+    temporary housing or the street from anywhere else (or arrives homeless).
+    """
+    if spells.empty:
+        return 0
+    s = spells.sort_values(["person", "start", "end"], kind="stable")
+    homeless = s["state"].isin(HOMELESS).to_numpy()
+    person = s["person"].to_numpy()
+    prev_homeless = np.r_[False, homeless[:-1]] & np.r_[False, person[1:] == person[:-1]]
+    starts = homeless & ~prev_homeless & (s["start"].to_numpy() >= warmup)
+    episodes = pd.Series(starts.astype(int)).groupby(person).sum()
+    return int((episodes >= 2).sum())
+
+
+def summarise(rows: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """Mean and 95% t-interval across replications for every metric.
+
+    With a single replication the interval is ``[null, null]`` (see :func:`sim.measures.statistics.mean_ci`).
+    """
+    out: dict[str, dict[str, object]] = {}
+    for name, meta in METRICS.items():
+        estimate = mean_ci(rows[name].to_numpy(dtype=float))
+        out[name] = {
+            "mean": _clean(estimate.mean),
+            "ci95": [_clean(estimate.low), _clean(estimate.high)],
+            "unit": meta.unit,
+            "description": meta.description,
+        }
+    return out
+
+
+def _clean(value: float) -> float | None:
+    """JSON has no NaN: missing values become null; others are rounded for stable files."""
+    return None if math.isnan(value) else round(value, 10)

@@ -1,0 +1,114 @@
+"""Allocation and choice rules: who is offered what at an allocation meeting, and whether they say yes.
+
+Pure functions of the waiting list, the vacant units and the scenario, so each rule can be read
+and tested on its own.
+
+Matching rules (``housing_office.rule``):
+    fcfs: applicants by date of application; each is offered the unit vacant the longest.
+    need_priority: applicants with the highest support need first, then by date; unit as fcfs.
+    best_fit: applicants by date; each is offered the unit whose support level is closest to
+        their need, in their preferred zone where possible.
+
+A priority penalty (a decline past the limit with ``after_limit = "lower_priority"``) sorts an
+applicant after everyone with a smaller penalty under every rule. With
+``coordination.institution_priority``, applicants in treatment or prison go next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from sim.config import ChoiceConfig
+
+if TYPE_CHECKING:
+    from sim.model.services.housing_office import Application
+    from sim.model.stock import Unit
+
+
+class Answer(Enum):
+    """What a person says to an offer, and what it costs them."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    BACK_OF_QUEUE = "back_of_queue"
+    LOWER_PRIORITY = "lower_priority"
+    TEMPORARY_ONLY = "temporary_only"
+
+    @property
+    def declined(self) -> bool:
+        """Every answer but ``ACCEPTED`` is a decline."""
+        return self is not Answer.ACCEPTED
+
+
+def order_applicants(
+    rule: str, applications: Iterable[Application], institution_first: bool = False
+) -> list[Application]:
+    """Applicants in the order the meeting goes through them.
+
+    With ``institution_first`` (coordinated discharge planning), people now in treatment or
+    prison come before everyone else with the same penalty, so housing can be ready when they
+    leave.
+    """
+
+    def inside(a: Application) -> int:
+        return 0 if institution_first and a.person.in_institution else 1
+
+    if rule == "need_priority":
+        return sorted(applications, key=lambda a: (a.penalty, inside(a), -int(a.person.need), a.queue_day, a.serial))
+    return sorted(applications, key=lambda a: (a.penalty, inside(a), a.queue_day, a.serial))
+
+
+_VACANCY_KEY = attrgetter("vacant_since", "uid")
+
+
+def vacancy_order(units: Iterable[Unit]) -> list[Unit]:
+    """Units in the order a meeting considers them: vacant the longest first (then by id)."""
+    return sorted(units, key=_VACANCY_KEY)
+
+
+def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> Unit:
+    """The unit the meeting offers this applicant.
+
+    ``vacant`` is not empty and is in :func:`vacancy_order` (the meeting sorts it once, so an
+    offer costs nothing under fcfs: a meeting with many vacancies and offers is not quadratic).
+    Ties under best_fit go to the unit vacant the longest.
+    """
+    if rule == "best_fit":
+        person = application.person
+        need = int(person.need)
+        preferred = person.preferred_zone
+        return min(vacant, key=lambda u: (abs(u.kind.support_level - need), u.zone != preferred))
+    return vacant[0]
+
+
+def decline_probability(cfg: ChoiceConfig, in_preferred_zone: bool, in_temporary: bool) -> float:
+    """Chance that a person would decline this offer if free to (mechanism 7).
+
+    Offers outside the preferred zone are declined more often; people in temporary housing
+    decline more often, since staying put is convenient (thesis 7.2.2).
+    """
+    p = cfg.decline_prob_preferred_zone if in_preferred_zone else cfg.decline_prob_other_zone
+    if in_temporary:
+        p *= cfg.decline_multiplier_in_temporary
+    return min(p, 1.0)
+
+
+def answer(cfg: ChoiceConfig, wants_to_decline: bool, declines_so_far: int) -> Answer:
+    """Apply the decline limit to what the person wants.
+
+    Up to ``max_declines`` declines cost nothing. A decline beyond the limit is either not
+    allowed (``must_accept``) or allowed at the cost named by ``after_limit``.
+    """
+    if not wants_to_decline:
+        return Answer.ACCEPTED
+    if cfg.max_declines == "unlimited" or declines_so_far < cfg.max_declines:
+        return Answer.DECLINED
+    return {
+        "must_accept": Answer.ACCEPTED,
+        "back_of_queue": Answer.BACK_OF_QUEUE,
+        "lower_priority": Answer.LOWER_PRIORITY,
+        "temporary_only": Answer.TEMPORARY_ONLY,
+    }[cfg.after_limit]

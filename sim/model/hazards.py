@@ -1,0 +1,171 @@
+"""Hazards: the rates of the things that can happen to a person, and how their times are drawn.
+
+Every transition is a competing risk. A person's rates depend on where they are and on what
+they are doing; when either changes, all their clocks are drawn again (the rates are
+piecewise constant, so redrawing from "now" is exact). Two hazards are highest just after a
+discharge and fall after a window (relapse, F12; mortality, F14): they are drawn from a
+piecewise-constant hazard with one breakpoint.
+
+Rates are per day. Python's ``random.Random`` is used for scalar draws: it is several times
+faster than a numpy scalar draw, and each person has a stream of their own.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config import Scenario
+    from sim.model.person import Person
+
+INF = math.inf
+_log = math.log
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The scenario's hazards that do not depend on the person's history, per day, worked out
+    once per run (they are read at every clock draw; the relapse and eviction hazards depend on
+    the person and the unit and are the functions below). Each is computed in the same order of
+    operations as from the scenario directly, so the values are identical to the last bit.
+    """
+
+    death: float  # for a person not in active substance use
+    death_using: float  # in active use
+    death_early_multiplier: float  # in the first ``death_early_window`` days after a discharge
+    death_early_window: float  # days
+    move_away: float
+    referral_housed: float  # in active use, to treatment
+    referral_homeless: float
+    prison_using: float
+    remission: float  # in active use
+    no_contact_using: float  # 0 unless follow-up ends when the person is not reached
+    own_housing_min_competence: float  # 0-1
+    own_housing: Mapping[tuple[bool, bool], float]  # (housed, in active use) -> rate; read-only
+    leave_temporary: float
+    street_to_nav: float
+
+    @classmethod
+    def from_scenario(cls, cfg: Scenario) -> Rates:
+        """Per-day rates from the scenario (per-year ones divided by ``DAYS_PER_YEAR``)."""
+        exits = cfg.exits
+        death = exits.mortality_per_100_person_years / 100.0 / DAYS_PER_YEAR
+        own_mult = exits.own_housing_using_multiplier
+        housed, homeless = exits.own_housing_rate_per_year_housed, exits.own_housing_rate_per_year_homeless
+        return cls(
+            death=death,
+            death_using=death * exits.mortality_using_multiplier,
+            death_early_multiplier=exits.mortality_early_multiplier,
+            death_early_window=exits.mortality_early_window_days,
+            move_away=exits.move_away_rate_per_year / DAYS_PER_YEAR,
+            referral_housed=cfg.treatment.referral_rate_per_day_using,
+            referral_homeless=cfg.treatment.referral_rate_per_day_using * cfg.treatment.homeless_referral_multiplier,
+            prison_using=cfg.prison.incarceration_rate_per_year_using / DAYS_PER_YEAR,
+            remission=cfg.relapse.remission_rate_per_day,
+            no_contact_using=cfg.followup.no_contact_rate_per_day_using if cfg.followup.end_on_no_contact else 0.0,
+            own_housing_min_competence=exits.own_housing_min_competence,
+            own_housing=MappingProxyType({
+                (True, False): housed / DAYS_PER_YEAR,
+                (True, True): housed * own_mult / DAYS_PER_YEAR,
+                (False, False): homeless / DAYS_PER_YEAR,
+                (False, True): homeless * own_mult / DAYS_PER_YEAR,
+            }),
+            leave_temporary=cfg.temporary.leave_rate_per_day,
+            street_to_nav=cfg.temporary.street_to_nav_rate_per_day,
+        )
+
+
+def exp_time(rng: random.Random, rate: float) -> float:
+    """Time to an event with a constant hazard ``rate`` per day (``inf`` if the rate is 0).
+
+    The same draw as ``rng.expovariate(rate)`` (the formula of CPython's ``random`` module),
+    written out to save a method call on the hottest line of the model.
+    """
+    if rate <= 0.0:
+        return INF
+    return -_log(1.0 - rng.random()) / rate
+
+
+def piecewise_time(
+    rng: random.Random, rate_before: float, rate_after: float, until_break: float
+) -> float:
+    """Time to an event whose hazard is ``rate_before`` for ``until_break`` days, then ``rate_after``.
+
+    Inverts the cumulative hazard with one unit-exponential draw. A hazard that is zero from
+    now on gives ``inf`` without a draw, as in :func:`exp_time`.
+    """
+    until_break = max(until_break, 0.0)
+    head = rate_before * until_break
+    if head <= 0.0 and rate_after <= 0.0:
+        return INF
+    target = -_log(1.0 - rng.random())  # rng.expovariate(1.0)
+    if head > 0.0 and target <= head:
+        return target / rate_before
+    if rate_after <= 0.0:
+        return INF
+    return until_break + (target - head) / rate_after
+
+
+def gamma_duration(rng: random.Random, mean: float, cv: float) -> float:
+    """A positive duration with the given mean and coefficient of variation.
+
+    Gamma with shape ``1/cv**2``: ``cv = 1`` is exponential (needed for M/M/c docking),
+    ``cv < 1`` is more regular, ``cv > 1`` has a longer tail.
+    """
+    if mean <= 1e-9:  # below a microsecond: no delay (also avoids underflow in gammavariate)
+        return 0.0
+    shape = 1.0 / (cv * cv)
+    return rng.gammavariate(shape, mean / shape)
+
+
+def relapse_rate(person: Person) -> float:
+    """Relapse hazard per day for a person not in active use, before the early-window factor.
+
+    Place matters (mechanism 3 and 8): temporary housing and the street raise it, staffed and
+    training units and follow-up lower it, a unit in the zone of the person's using network
+    raises it.
+    """
+    from sim.model.person import State  # local import: person imports this module
+
+    cfg = person.model.cfg.relapse
+    rate = cfg.rate_per_day
+    if person.state is State.STREET:
+        rate *= cfg.street_multiplier
+    elif person.state is State.TEMPORARY:
+        staffed = person.model.cfg.temporary.staffed
+        rate *= cfg.temporary_staffed_multiplier if staffed else cfg.temporary_multiplier
+    elif person.state is State.HOUSED and person.unit is not None:
+        rate *= person.unit.kind.relapse_multiplier
+        if person.unit.zone == person.network_zone:
+            rate *= cfg.network_zone_multiplier
+    if person.in_followup:
+        rate *= person.model.cfg.followup.relapse_multiplier
+    return rate
+
+
+def eviction_rate(person: Person) -> float:
+    """Eviction hazard per day for a tenant who lives in their unit (mechanism 4).
+
+    Raised by active use in a unit that does not tolerate it, by each level of support need
+    the unit does not meet, and by low housing competence; lowered by follow-up.
+    """
+    cfg = person.model.cfg.eviction
+    unit = person.unit
+    assert unit is not None
+    kind = unit.kind
+    rate = cfg.rate_per_day * kind.eviction_multiplier
+    if person.using:
+        rate *= cfg.using_in_tolerant_multiplier if kind.tolerates_use else cfg.using_in_intolerant_multiplier
+    shortfall = max(0, int(person.need) - kind.support_level)
+    if shortfall:
+        rate *= cfg.mismatch_multiplier_per_level**shortfall
+    rate *= 1.0 + cfg.low_competence_multiplier * (1.0 - person.competence)
+    if person.in_followup:
+        rate *= person.model.cfg.followup.eviction_multiplier
+    return rate

@@ -1,0 +1,284 @@
+"""The model's wiring: services, stock, people, arrivals and the recurring events.
+
+:class:`HousingModel` owns the clock (Mesa's, one time unit = one day, running the model's own
+calendar of events, ``sim.model.calendar``), the services with capacity, the stock and the records.
+People drive themselves with their own events (``sim.model.person``); the model adds the arrivals of new
+people, the allocation meetings, stock additions and the data collection.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from array import array
+from collections.abc import Callable
+from functools import partial
+from itertools import accumulate
+
+from sim.config import Scenario
+from sim.model.calendar import CalendarModel
+from sim.model.hazards import DAYS_PER_YEAR, Rates, gamma_duration
+from sim.model.person import Need, Person, State
+from sim.model.records import Records
+from sim.model.services import FollowupTeam, HousingOffice, TemporaryHousing, Treatment
+from sim.model.stock import HousingStock
+
+# Random stream tags: each source of randomness has its own stream, so that changing one part
+# of a scenario does not shift the luck of every other part (common random numbers).
+STREAM_INITIAL, STREAM_TREATMENT, STREAM_PRISON, STREAM_NAV = 0, 1, 2, 3
+STREAM_STOCK = 10
+ARRIVAL_STREAM_OFFSET = 100
+
+
+class Recurring:
+    """Calls ``action`` every ``interval`` days from ``start`` on, on the model's calendar.
+
+    The next call is scheduled after this one has run, as Mesa's
+    ``schedule_recurring(action, Schedule(interval, start))`` does.
+    """
+
+    def __init__(self, model: HousingModel, interval: float, start: float, action: Callable[[], None]) -> None:
+        self.model = model
+        self.interval = interval
+        self.action = action
+        model.calendar.schedule(start, self)
+
+    def __call__(self) -> None:
+        self.action()
+        model = self.model
+        model.calendar.schedule(model.time + self.interval, self)
+
+
+class ArrivalStream:
+    """Poisson arrivals of new people of one kind.
+
+    Args:
+        model: The model.
+        tag: The stream's tag (see ``STREAM_*``).
+        rate_per_year: Mean arrivals per year.
+        place: Puts the new person where this kind of arrival starts.
+    """
+
+    def __init__(self, model: HousingModel, tag: int, rate_per_year: float, place: Callable[[Person], None]) -> None:
+        self.model = model
+        self.tag = tag
+        self.rate = rate_per_year / DAYS_PER_YEAR
+        self.place = place
+        self.rng = model.stream_rng(ARRIVAL_STREAM_OFFSET + tag)
+        self.count = 0
+        self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        if self.rate > 0:
+            self.model.calendar.schedule(self.model.time + self.rng.expovariate(self.rate), self.fire)
+
+    def fire(self) -> None:
+        """One arrival, then schedule the next."""
+        person = self.model.new_person(self.tag, self.count)
+        self.count += 1
+        self.place(person)
+        self._schedule_next()
+
+
+class HousingModel(CalendarModel):
+    """Housing pathways of people recovering from substance dependence.
+
+    Args:
+        scenario: A validated scenario.
+        seed: The run's seed; defaults to the scenario's.
+    """
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None) -> None:
+        seed = scenario.seed if seed is None else seed
+        super().__init__(rng=seed)
+        # Mesa schedules a default ``step`` event every day; this model has no step (people and
+        # services drive themselves with their own events), so stop it, as Mesa's own
+        # event-driven simulator does (mesa.experimental.devs.DEVSimulator.setup). It changes no
+        # result: the daily event did nothing but count steps.
+        self._default_schedule.stop()
+        self.cfg = scenario
+        self.seed = seed
+        self.rates = Rates.from_scenario(scenario)  # per-day hazards, read at every clock draw
+        self.records = Records()
+        self.counts: dict[State, int] = dict.fromkeys(State, 0)
+        self.stock = HousingStock.from_config(scenario.stock)
+        self.treatment = Treatment(self, scenario.treatment.beds)
+        self.temporary = TemporaryHousing(scenario.temporary.capacity)
+        self.office = HousingOffice(self)
+        followup = scenario.followup
+        self.followup = FollowupTeam(followup.capacity, Need[followup.min_need.upper()], followup.duration_days)
+        self.stock_rng = self.stream_rng(STREAM_STOCK)
+        self.entered = 0  # people created so far (initial population and arrivals)
+        # What a new person's attributes are drawn from, prepared once (``random.choices`` with
+        # cumulative weights draws exactly as with the weights).
+        pop, zones = scenario.population, scenario.zones.names
+        self._needs = list(Need)
+        self._need_cum_weights = list(accumulate(pop.need_shares[n.name.lower()] for n in Need))
+        self._zones = zones
+        self._network_cum_weights = list(accumulate(pop.network_zone_weights.get(z, 0.0) for z in zones))
+        self._preferred_cum_weights = list(accumulate(pop.preferred_zone_weights.get(z, 0.0) for z in zones))
+
+        self._populate()
+        inflow = scenario.inflow
+        self.arrivals = [
+            ArrivalStream(self, STREAM_TREATMENT, inflow.treatment_referrals_per_year, self._arrive_referral),
+            ArrivalStream(self, STREAM_PRISON, inflow.prison_releases_per_year, self._arrive_prison),
+            ArrivalStream(self, STREAM_NAV, inflow.nav_homeless_per_year, self._arrive_nav),
+        ]
+        interval = scenario.housing_office.meeting_interval_days
+        Recurring(self, interval, start=interval, action=self.office.meeting)  # allocation meetings
+        Recurring(self, scenario.run.sample_every_days, start=0.0, action=self.collect)  # data collection
+        for addition in scenario.stock.additions:
+            kind = scenario.stock.types[addition.type]
+            add = partial(self.stock.add, addition.type, kind, addition.zone, addition.count, addition.day)
+            self.calendar.schedule(addition.day, add)
+
+    # ------------------------------------------------------------------ people
+
+    def stream_rng(self, tag: int, index: int = 0) -> random.Random:
+        """An independent random stream for (this run's seed, tag, index)."""
+        return random.Random((self.seed << 48) | (tag << 36) | index)
+
+    def new_person(self, tag: int, index: int) -> Person:
+        """Create the ``index``-th person of arrival stream ``tag``, with attributes from their own stream."""
+        pop = self.cfg.population
+        self.entered += 1
+        rng = self.stream_rng(tag, index + 1)
+        need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
+        age = pop.age_mean_years
+        for _ in range(100):  # truncated normal by rejection
+            age = rng.gauss(pop.age_mean_years, pop.age_sd_years)
+            if pop.age_min_years <= age <= pop.age_max_years:
+                break
+        age = min(max(age, pop.age_min_years), pop.age_max_years)
+        competence = min(1.0, max(0.0, rng.gauss(pop.competence_mean[need.name.lower()], pop.competence_sd)))
+        network = rng.choices(self._zones, cum_weights=self._network_cum_weights)[0]
+        preferred = rng.choices(self._zones, cum_weights=self._preferred_cum_weights)[0]
+        if rng.random() < pop.prefers_network_zone_prob:
+            preferred = network  # drawn to the old neighbourhood (thesis 7.4.1)
+        return Person(
+            self,
+            luck=rng,
+            need=need,
+            female=rng.random() < pop.female_share,
+            age=age,
+            competence=competence,
+            preferred_zone=preferred,
+            network_zone=network,
+            using=rng.random() < self.cfg.inflow.new_person_using_prob,
+        )
+
+    def _arrive_referral(self, person: Person) -> None:
+        # Referred to treatment from outside, with no home of their own (F1: sofa, friends).
+        person.using = True
+        if self.treatment.has_bed and not self.treatment.queue:
+            # A bed is free: straight into treatment, no night on the street.
+            stay = gamma_duration(person.luck, self.cfg.treatment.stay_days_mean, self.cfg.treatment.stay_days_cv)
+            person.start_in(State.TREATMENT, release_day=self.time + stay)
+            self._record_outside_admission(person, "treatment")
+            self.records.add(self.records.treatment_waits, person.unique_id, self.time, self.time)  # no wait
+            return
+        person.start_in(State.STREET)
+        self.treatment.refer(person)
+
+    def _record_outside_admission(self, person: Person, kind: str) -> None:
+        """An admission of someone who arrives from outside the system (counted like any other)."""
+        person.admissions += 1
+        self.records.add(self.records.admissions, person.unique_id, self.time, kind, "outside")
+
+    def _arrive_prison(self, person: Person) -> None:
+        sentence = self.cfg.prison
+        release = self.time + gamma_duration(person.luck, sentence.sentence_days_mean, sentence.sentence_days_cv)
+        person.start_in(State.PRISON, release_day=release)
+        self._record_outside_admission(person, "prison")
+
+    def _arrive_nav(self, person: Person) -> None:
+        # Comes to NAV with no home: temporary housing within 24 hours if there is a place.
+        person.start_in(State.TEMPORARY if self.temporary.has_room else State.STREET)
+
+    def _populate(self) -> None:
+        """The day-0 population, so a run does not start empty."""
+        init = self.cfg.initial
+        cfg = self.cfg
+        rng = self.stream_rng(STREAM_INITIAL)
+        index = 0
+
+        def person() -> Person:
+            nonlocal index
+            p = self.new_person(STREAM_INITIAL, index)
+            index += 1
+            p.using = p.luck.random() < init.using_share
+            return p
+
+        for _ in range(init.in_treatment):
+            p = person()
+            left = gamma_duration(p.luck, cfg.treatment.stay_days_mean, cfg.treatment.stay_days_cv)
+            p.start_in(State.TREATMENT, release_day=p.luck.uniform(0.0, left))
+        for _ in range(init.in_prison):
+            p = person()
+            left = gamma_duration(p.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
+            p.start_in(State.PRISON, release_day=p.luck.uniform(0.0, left))
+        for _ in range(init.in_temporary):
+            person().start_in(State.TEMPORARY if self.temporary.has_room else State.STREET)
+        for _ in range(init.on_street):
+            person().start_in(State.STREET)
+        for unit in list(self.stock.units):
+            if rng.random() < init.housed_share:
+                person().start_in(State.HOUSED, unit=unit)
+        # Spread the initial waiting list over the past half year rather than all on day 0.
+        for app in self.office.applications.values():
+            if app.person.state is not State.HOUSED:  # not the move-on applications of training flats
+                app.queue_day = -rng.uniform(0.0, 180.0)
+
+    # ------------------------------------------------------------------ observation
+
+    def collect(self) -> None:
+        """Record counts by state and the size of the queues (one sample)."""
+        samples = self.records.samples
+        if not samples:  # one typed column per quantity, in this order
+            samples.update(
+                (name, array("d" if name == "day" else "q"))
+                for name in ("day", *(f"n_{state.value}" for state in State), "waitlist", "treatment_queue",
+                             "units", "units_occupied", "followup_clients")
+            )  # fmt: skip
+        values = (
+            self.time,
+            *self.counts.values(),  # in State order, as the columns
+            len(self.office),
+            len(self.treatment.queue),
+            self.stock.size,
+            self.stock.occupied,
+            len(self.followup.clients),
+        )
+        for column, value in zip(samples.values(), values, strict=True):
+            column.append(value)
+
+    def run(self) -> None:
+        """Run to the end of the scenario and close every open spell."""
+        self.run_until(self.cfg.total_days)
+        for person in list(self.agents):
+            if person.state is not None:
+                person._close_spell("end_of_run")
+
+
+def population_size(model: HousingModel) -> int:
+    """People in the system now."""
+    return sum(model.counts.values())
+
+
+def check_invariants(model: HousingModel) -> None:
+    """Assert the model's bookkeeping is consistent (used by tests)."""
+    people = list(model.agents)
+    assert len(people) == population_size(model), "counts by state must add up to the people present"
+    assert model.entered == len(people) + len(model.records.exits["person"]), "people are conserved"
+    tenants = [u.tenant for u in model.stock.units if u.tenant is not None]
+    assert len(tenants) == len(set(tenants)), "a person holds at most one unit"
+    for unit in model.stock.units:
+        if unit.tenant is not None:
+            assert unit.tenant.unit is unit, "tenant and unit must point at each other"
+            assert not unit.lost
+    assert model.temporary.residents == model.counts[State.TEMPORARY]
+    if model.temporary.capacity is not None:
+        assert model.temporary.residents <= model.temporary.capacity
+    assert len(model.followup.clients) <= model.followup.capacity
+    assert math.isfinite(model.time)

@@ -1,0 +1,99 @@
+"""The municipal housing stock: units of differentiated types, vacancies, losses and additions.
+
+A unit is vacant when it has no tenant and is not reserved for someone who accepted it and
+is doing the paperwork. Units can be lost (force-sold after damage, mechanism 5) and added on
+a schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sim.config import StockConfig, UnitTypeConfig
+
+if TYPE_CHECKING:
+    from sim.model.person import Person
+
+
+@dataclass(eq=False, slots=True)
+class Unit:
+    """One municipal flat."""
+
+    uid: int
+    type_name: str
+    kind: UnitTypeConfig
+    zone: str
+    vacant_since: float = 0.0
+    tenant: Person | None = None
+    reserved_for: Person | None = None
+    lost: bool = False
+
+    @property
+    def is_vacant(self) -> bool:
+        """Free to be offered at the next allocation meeting."""
+        return self.tenant is None and self.reserved_for is None and not self.lost
+
+
+@dataclass(slots=True)
+class HousingStock:
+    """All units, with the set of vacant ones kept up to date."""
+
+    units: list[Unit] = field(default_factory=list)
+    vacant: dict[int, Unit] = field(default_factory=dict)
+    lost_count: int = 0
+    occupied: int = 0
+    on_vacancy: Callable[[], None] | None = None  # told whenever a unit becomes vacant
+
+    @classmethod
+    def from_config(cls, cfg: StockConfig) -> HousingStock:
+        """Build the day-0 stock, types and zones in file order."""
+        stock = cls()
+        for type_name, kind in cfg.types.items():
+            for zone, count in kind.units.items():
+                stock.add(type_name, kind, zone, count, day=0.0)
+        return stock
+
+    def add(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
+        """Add ``count`` new vacant units."""
+        for _ in range(count):
+            unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day)
+            self.units.append(unit)
+            self.vacant[unit.uid] = unit
+        if count and self.on_vacancy is not None:
+            self.on_vacancy()
+
+    @property
+    def size(self) -> int:
+        """Units that exist (not lost)."""
+        return len(self.units) - self.lost_count
+
+    def reserve(self, unit: Unit, person: Person) -> None:
+        """Hold a unit for a person who accepted it (paperwork, deposit)."""
+        assert unit.is_vacant, "a unit is offered only when vacant"
+        unit.reserved_for = person
+        del self.vacant[unit.uid]
+
+    def occupy(self, unit: Unit, person: Person) -> None:
+        """Hand the keys to the person the unit was reserved for."""
+        assert unit.tenant is None, "a unit is never occupied by two people"
+        assert unit.reserved_for is person
+        unit.reserved_for = None
+        unit.tenant = person
+        self.occupied += 1
+
+    def release(self, unit: Unit, day: float, lose: bool = False) -> None:
+        """Free a unit (tenant left, or a reservation fell through); optionally lose it."""
+        if unit.tenant is not None:
+            self.occupied -= 1
+        unit.tenant = None
+        unit.reserved_for = None
+        if lose:
+            unit.lost = True
+            self.lost_count += 1
+            return
+        unit.vacant_since = day
+        self.vacant[unit.uid] = unit
+        if self.on_vacancy is not None:
+            self.on_vacancy()

@@ -1,0 +1,237 @@
+"""Writing a comparison: table (CSV, Parquet), figures and a one-page report, all or nothing.
+
+The output folder of ``pathways compare``::
+
+    summary.json             every metric: each scenario's mean and 95% CI, the paired differences
+    comparison.csv/.parquet  the same as a table, one row per (metric, scenario)
+    replications.parquet     every replication's metrics, with its scenario and seed
+    metrics.png              the headline metrics by scenario with 95% intervals
+    temporary_stays.png      the temporary-stay distributions overlaid, with the 90-day norm
+    report.md, report.html   the one-page report (the HTML has the figures inside it)
+    scenarios/<name>.resolved.toml   every parameter of every scenario, with the seed
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no screen needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sim.experiments.comparison import HEADLINE, PLAIN, Comparison, label  # noqa: E402
+from sim.files import replace_folder  # noqa: E402
+from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths  # noqa: E402
+
+COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
+
+
+def summary(comparison: Comparison) -> dict[str, Any]:
+    """``summary.json`` content: deterministic for the same scenarios and seed (no timestamps)."""
+    base = comparison.base
+    metrics: dict[str, Any] = {}
+    for metric, rows in comparison.table.groupby("metric", sort=False):
+        entry: dict[str, Any] = {"unit": rows["unit"].iloc[0], "scenarios": {}, "differences": {}}
+        for _, r in rows.iterrows():
+            entry["scenarios"][r["scenario"]] = {
+                "mean": _clean(r["mean"]),
+                "ci95": [_clean(r["ci_low"]), _clean(r["ci_high"])],
+            }
+            if not r["is_base"]:
+                entry["differences"][r["scenario"]] = {
+                    "mean": _clean(r["diff"]),
+                    "ci95": [_clean(r["diff_ci_low"]), _clean(r["diff_ci_high"])],
+                }
+        metrics[metric] = entry
+    return {
+        "base": base.name,
+        "scenarios": comparison.names,
+        "seed": base.seed,
+        "replications": base.run.replications,
+        "common_random_numbers": True,
+        "metrics": metrics,
+        "findings": comparison.lines,
+        "notes": comparison.notes,
+    }
+
+
+def _file_name(name: str) -> str:
+    """A scenario name made safe as a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+
+
+def _clean(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 10)
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def metrics_figure(comparison: Comparison, path: Path) -> None:
+    """The headline metrics by scenario: mean and 95% interval, one panel per metric."""
+    table = comparison.table
+    names = comparison.names
+    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5))
+    for ax, metric in zip(axes.flat, HEADLINE, strict=True):
+        rows = table[table["metric"] == metric].set_index("scenario").loc[names]
+        factor = 100.0 if rows["unit"].iloc[0] == "share" else 1.0
+        means = rows["mean"].to_numpy(dtype=float) * factor
+        low = np.nan_to_num(means - rows["ci_low"].to_numpy(dtype=float) * factor)
+        high = np.nan_to_num(rows["ci_high"].to_numpy(dtype=float) * factor - means)
+        for i, (m, lo, hi) in enumerate(zip(means, low, high, strict=True)):
+            ax.errorbar([i], [m], yerr=[[lo], [hi]], fmt="o", capsize=5, markersize=7, color=COLOURS[i % len(COLOURS)])
+        ax.set_xticks(range(len(names)), [label(n) for n in names], rotation=20, ha="right", fontsize="small")
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        unit = "%" if factor == 100.0 else rows["unit"].iloc[0]
+        ax.set_title(f"{PLAIN[metric]} ({unit})", fontsize="small", wrap=True)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("Headline outcomes by scenario: mean and 95% interval over replications", fontsize="medium")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def stays_figure(comparison: Comparison, path: Path) -> None:
+    """Temporary-stay lengths overlaid: histogram (share of stays) and share of stays longer than d days."""
+    lengths = {
+        r.scenario.name: temporary_stay_lengths(r.spells, r.scenario.run.warmup_days, r.scenario.total_days)
+        for r in comparison.results
+    }
+    table = comparison.table
+    share = table[table["metric"] == "temp_share_over_90d"].set_index("scenario")["mean"]
+    longest = max([NORM_DAYS * 2, *(np.quantile(v, 0.99) for v in lengths.values() if len(v))])
+    bins = np.arange(0.0, longest + 15.0, 15.0)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
+    for i, (name, days) in enumerate(lengths.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        if not len(days):
+            continue
+        weights = np.full(len(days), 100.0 / len(days))
+        left.hist(days, bins=bins, weights=weights, histtype="step", linewidth=2, color=colour, label=label(name))
+        grid = np.linspace(0.0, longest, 400)
+        longer = (days[None, :] > grid[:, None]).mean(axis=1) * 100.0
+        over = f"{share[name] * 100:.0f}% over 90 days" if not math.isnan(share[name]) else "no data"
+        right.plot(grid, longer, color=colour, linewidth=2, label=f"{label(name)} ({over})")
+    for ax in (left, right):
+        ax.axvline(NORM_DAYS, color="tab:red", linestyle="--", linewidth=1.5)
+        ax.set_xlabel("days in temporary housing (one stay)")
+        ax.set_xlim(0, longest)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    left.set_ylabel("% of stays (15-day bins)")
+    left.set_title("How long temporary stays last (dashed: the 90-day norm)", fontsize="medium")
+    right.set_ylabel("% of stays longer than this")
+    right.set_title("Share of stays still going after a given number of days", fontsize="medium")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _intro(comparison: Comparison) -> tuple[str, list[tuple[str, str]], str]:
+    base = comparison.base
+    run = base.run
+    alts = [label(n) for n in comparison.names[1:]]
+    title = f"{', '.join(alts)} compared with {label(base.name)}"
+    described = [(label(r.scenario.name), r.scenario.description) for r in comparison.results]
+    years = run.years - run.warmup_days / 365.0
+    how = (
+        f"Each scenario was simulated {run.replications} times over {run.years:g} years; the first "
+        f"{run.warmup_days / 365.0:g} years settle the model and are not counted, so every figure covers "
+        f"{years:g} years. Every scenario met the same random events (seed {base.seed}): the same people "
+        "arrive with the same needs and the same luck wherever the scenarios agree, so the differences come "
+        "from the policies, not from chance. Ranges are 95% confidence intervals over the replications; a "
+        "difference is measured replication by replication."
+    )
+    return title, described, how
+
+
+CAVEATS = (
+    "This is a model, not a forecast: it is as good as its assumptions, and many parameters are "
+    "marked 'assumption' in scenarios/baseline.toml.",
+    "\"No clear difference\" means the 95% interval of the difference includes zero: the "
+    "simulation cannot tell the scenarios apart on that outcome.",
+    "Every outcome for every scenario is in comparison.csv; the exact definitions are in docs/metrics.md.",
+)
+
+
+def markdown_report(comparison: Comparison) -> str:
+    """The one-page report in Markdown (the figures are the PNG files beside it)."""
+    title, described, how = _intro(comparison)
+    out = [f"# {title}", "", "## What was compared", ""]
+    out += [f"- **{name}**{' (base)' if i == 0 else ''}: {text}" for i, (name, text) in enumerate(described)]
+    out += ["", how, "", "## Main findings", ""]
+    out += [f"- {line}" for line in comparison.lines]
+    out += ["", "![Headline outcomes by scenario](metrics.png)", ""]
+    out += ["![Length of temporary stays](temporary_stays.png)"]
+    out += ["", "## Read with care", ""]
+    out += [f"- {c}" for c in (*comparison.notes, *CAVEATS)]
+    return "\n".join(out) + "\n"
+
+
+def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
+    """The one-page report as a single HTML file with the figures inside it (easy to send on)."""
+    title, described, how = _intro(comparison)
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.45;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}"
+        "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}</style>",
+        "</head><body>",
+        f"<h1>{esc(title)}</h1>",
+        "<h2>What was compared</h2><ul>",
+    ]
+    parts += [
+        f"<li><b>{esc(name)}</b>{' (base)' if i == 0 else ''}: {esc(text)}</li>"
+        for i, (name, text) in enumerate(described)
+    ]
+    parts += ["</ul>", f"<p>{esc(how)}</p>", "<h2>Main findings</h2><ul>"]
+    parts += [f"<li>{esc(line)}</li>" for line in comparison.lines]
+    parts.append("</ul>")
+    for alt, path in figures.items():
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        parts.append(f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">')
+    parts += ['<h2>Read with care</h2><ul class="muted">']
+    parts += [f"<li>{esc(c)}</li>" for c in (*comparison.notes, *CAVEATS)]
+    parts += ["</ul></body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+def write_comparison(comparison: Comparison, out: Path) -> Path:
+    """Write every output of a comparison to ``out`` (replacing an earlier run's output), all or nothing.
+
+    Raises:
+        ValueError: ``out`` is a file, or a folder with other files in it.
+    """
+    with replace_folder(out) as staging:
+        text = json.dumps(summary(comparison), indent=2, ensure_ascii=False) + "\n"
+        (staging / "summary.json").write_text(text, encoding="utf-8")
+        comparison.table.to_csv(staging / "comparison.csv", index=False)
+        comparison.table.to_parquet(staging / "comparison.parquet", index=False)
+        comparison.replications.to_parquet(staging / "replications.parquet", index=False)
+        (staging / "scenarios").mkdir()
+        for r in comparison.results:
+            path = staging / "scenarios" / f"{_file_name(r.scenario.name)}.resolved.toml"
+            path.write_text(r.scenario.to_toml(), encoding="utf-8")
+        metrics_figure(comparison, staging / "metrics.png")
+        stays_figure(comparison, staging / "temporary_stays.png")
+        (staging / "report.md").write_text(markdown_report(comparison), encoding="utf-8")
+        figures = {
+            "Headline outcomes by scenario": staging / "metrics.png",
+            "Length of temporary stays": staging / "temporary_stays.png",
+        }
+        (staging / "report.html").write_text(html_report(comparison, figures), encoding="utf-8")
+    return Path(out).resolve()

@@ -1,9 +1,0 @@
-"""Services with capacity that people pass through: treatment, temporary housing, the housing
-office and follow-up teams. Each owns its queue or its places; the people own their own state."""
-
-from sim.services.followup import FollowupTeam
-from sim.services.housing_office import Application, HousingOffice
-from sim.services.temporary import TemporaryHousing
-from sim.services.treatment import Treatment
-
-__all__ = ["Application", "FollowupTeam", "HousingOffice", "TemporaryHousing", "Treatment"]
