@@ -12,8 +12,9 @@ Usage::
     python scripts/check_identity.py record hashes.json   # before the change
     python scripts/check_identity.py check hashes.json    # after it: exit 1 on any difference
 
-``--only NAME`` (repeatable) limits the run to some scenarios, ``--workers`` sets the worker processes
-(the results do not depend on it).
+``--only NAME`` (repeatable) limits the scenario runs to some scenarios, ``--part`` (repeatable:
+runs, compare, sweep, sensitivity, calibration) to some parts; a check then compares only what
+it ran. ``--workers`` sets the worker processes (the results do not depend on it).
 """
 
 from __future__ import annotations
@@ -68,8 +69,21 @@ range = [0, 4]
 key = "coordination.notice_delay_days"
 range = [0.0, 28.0]
 """
-CALIBRATE = ["calibrate", "--search", "--samples", "4", "--rounds", "2", "--search-replications", "2",
-             "--replications", "2", "--years", "3", "--workers"]
+CALIBRATE = [
+    "calibrate",
+    "--search",
+    "--samples",
+    "4",
+    "--rounds",
+    "2",
+    "--search-replications",
+    "2",
+    "--replications",
+    "2",
+    "--years",
+    "3",
+    "--workers",
+]
 
 
 def _scenarios() -> list[str]:
@@ -92,12 +106,15 @@ def _run(args: list[str]) -> None:
         raise SystemExit(f"pathways {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
 
 
-def collect(only: list[str], workers: int) -> dict[str, dict[str, str]]:
-    """Run everything and return the hashes of the data files, by run."""
+PARTS = ("runs", "compare", "sweep", "sensitivity", "calibration")
+
+
+def collect(only: list[str], parts: list[str], workers: int) -> dict[str, dict[str, str]]:
+    """Run everything asked for and return the hashes of the data files, by run."""
     out: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name in _scenarios():
+        for name in _scenarios() if "runs" in parts else []:
             if only and name not in only:
                 continue
             folder = root / name.replace("/", "_")
@@ -105,24 +122,42 @@ def collect(only: list[str], workers: int) -> dict[str, dict[str, str]]:
             _run(["run", source, "--out", str(folder), "--no-figures", "--workers", str(workers)])
             out[f"run {name}"] = _hash_folder(folder)
             print(f"run {name}: {len(out[f'run {name}'])} files", flush=True)
-        if not only:
+        if "compare" in parts:
             folder = root / "compare"
-            _run(["compare", "baseline", "strict_choice", "--replications", "3", "--years", "4",
-                  "--out", str(folder), "--workers", str(workers)])
+            _run(
+                [
+                    "compare",
+                    "baseline",
+                    "strict_choice",
+                    "--replications",
+                    "3",
+                    "--years",
+                    "4",
+                    "--out",
+                    str(folder),
+                    "--workers",
+                    str(workers),
+                ]
+            )
             out["compare"] = {k: v for k, v in _hash_folder(folder).items() if k.endswith((".json", ".csv"))}
             print(f"compare: {len(out['compare'])} files", flush=True)
-            sweep_file = root / "identity_sweep.toml"
+        sweep_file = root / "identity_sweep.toml"
+        if "sweep" in parts:
             sweep_file.write_text(SWEEP.format(base=REPO / "scenarios" / "baseline.toml"), encoding="utf-8")
             folder = root / "sweep"
             _run(["sweep", str(sweep_file), "--out", str(folder), "--workers", str(workers), "--no-figures"])
             out["sweep"] = {k: v for k, v in _hash_folder(folder).items() if k.endswith(".parquet")}
             print(f"sweep: {len(out['sweep'])} files", flush=True)
+        if "sensitivity" in parts:
             sweep_file.write_text(MORRIS.format(base=REPO / "scenarios" / "baseline.toml"), encoding="utf-8")
             folder = root / "morris"
             _run(["sweep", str(sweep_file), "--out", str(folder), "--workers", str(workers), "--no-figures"])
             _run(["sensitivity", str(folder), "--out", str(root / "sensitivity")])
-            out["sensitivity"] = {k: v for k, v in _hash_folder(root / "sensitivity").items() if k.endswith((".json", ".csv", ".parquet"))}
+            out["sensitivity"] = {
+                k: v for k, v in _hash_folder(root / "sensitivity").items() if k.endswith((".json", ".csv", ".parquet"))
+            }
             print(f"sensitivity: {len(out['sensitivity'])} files", flush=True)
+        if "calibration" in parts:
             report = root / "calibration.md"
             _run([*CALIBRATE, str(workers), "--out", str(report)])
             # The report names its own command (with the temporary --out) and the module that wrote it.
@@ -139,15 +174,18 @@ def main() -> int:
     parser.add_argument("mode", choices=("record", "check"))
     parser.add_argument("file", type=Path)
     parser.add_argument("--only", action="append", default=[])
+    parser.add_argument("--part", action="append", choices=PARTS, default=[])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    hashes = collect(args.only, args.workers)
+    hashes = collect(args.only, args.part or list(PARTS), args.workers)
     if args.mode == "record":
         args.file.write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         print(f"recorded {sum(map(len, hashes.values()))} files of {len(hashes)} runs in {args.file}")
         return 0
     expected = json.loads(args.file.read_text(encoding="utf-8"))
     differ = []
+    if args.part or args.only:
+        expected = {run: expected[run] for run in hashes}
     for run, files in hashes.items():
         for name, digest in files.items():
             if expected.get(run, {}).get(name) != digest:
