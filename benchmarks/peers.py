@@ -140,7 +140,9 @@ def run_mesa_loop(lam: float, c: int, mean_service: float, days: float, warmup: 
     class Queue(mesa.Model):
         def __init__(self) -> None:
             super().__init__(rng=seed)
-            self._default_schedule.stop()  # event-driven only (as the project's model does)
+            # Event-driven only: stop Mesa's daily step (a private generator; Mesa's own DEVSimulator
+            # stops it the same way). This row measures Mesa itself, not this project's model.
+            self._default_schedule.stop()
             self.draw = random.Random(seed)
             self.free = c
             self.waiting: deque[float] = deque()
@@ -205,9 +207,12 @@ def run_mesa_agents(
     class Queue(CalendarModel if on_calendar else mesa.Model):
         def __init__(self) -> None:
             super().__init__(rng=seed)
-            self._default_schedule.stop()
             # at(time, action): schedule on the calendar or on Mesa's event list
-            self.at = self.calendar.schedule if on_calendar else (lambda t, f: self.schedule_event(f, at=t))
+            if on_calendar:
+                self.at = self.calendar.schedule  # CalendarModel runs its own loop: no daily step to stop
+            else:
+                self._default_schedule.stop()  # event-driven only (Mesa's private generator; measuring Mesa)
+                self.at = lambda t, f: self.schedule_event(f, at=t)
             self.draw = random.Random(seed)
             self.free = c
             self.count = 0

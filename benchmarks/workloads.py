@@ -22,6 +22,7 @@ from typing import Any, Self
 
 from benchmarks.peers import QueueRun
 from sim import config as sc
+from sim.config import DAYS_PER_YEAR
 from sim.config import Scenario
 from sim.model import HousingModel
 
@@ -49,24 +50,10 @@ class Timer:
 
 
 def count_events(model: HousingModel, run: Callable[[], None]) -> int:
-    """Run ``run()``; the number of events executed (the model's calendar and Mesa's list)."""
-    events = model._event_list
-    mesa_popped = 0
-    pop = events.pop_event
-
-    def counting_pop():
-        nonlocal mesa_popped
-        event = pop()  # raises IndexError when empty, as the original does
-        mesa_popped += 1
-        return event
-
-    events.pop_event = counting_pop  # instance attribute, this model only (an untimed run)
+    """Run ``run()``; the number of events executed (the model runs nothing but its calendar)."""
     before = model.calendar.executed
-    try:
-        run()
-    finally:
-        del events.pop_event
-    return model.calendar.executed - before + mesa_popped
+    run()
+    return model.calendar.executed - before
 
 
 # ----------------------------------------------------------------------------- 1. docking
@@ -84,10 +71,10 @@ def docking_scenario(days: float) -> Scenario:
     zone = base.zones.names[0]
     (type_name, *others) = list(base.stock.types)
     overrides: dict[str, Any] = {
-        "run": {"years": min(200.0, days / 365.0), "warmup_days": 0.0, "sample_every_days": 30.0},
-        "inflow": {"nav_homeless_per_year": QUEUE["lam"] * 365.0},
+        "run": {"years": min(200.0, days / DAYS_PER_YEAR), "warmup_days": 0.0, "sample_every_days": 30.0},
+        "inflow": {"nav_homeless_per_year": QUEUE["lam"] * DAYS_PER_YEAR},
         "initial": {"in_temporary": 0, "on_street": 0, "in_treatment": 0, "in_prison": 0, "housed_share": 0.0},
-        "exits": {"own_housing_rate_per_year_housed": 365.0 / QUEUE["mean_service"]},
+        "exits": {"own_housing_rate_per_year_housed": DAYS_PER_YEAR / QUEUE["mean_service"]},
         "stock": {"types": {type_name: {"units": {zone: QUEUE["c"]}}, **{t: {"units": {}} for t in others}}},
     }
     cfg = sc.with_overrides(base, overrides)
@@ -149,7 +136,7 @@ def full_events(cfg: Scenario, seed: int) -> int:
 def person_years(model: HousingModel) -> float:
     """Simulated person-years: every person is in exactly one spell at a time (after ``run``)."""
     spells = model.records.spells
-    return sum(e - s for s, e in zip(spells["start"], spells["end"], strict=True)) / 365.0
+    return sum(e - s for s, e in zip(spells["start"], spells["end"], strict=True)) / DAYS_PER_YEAR
 
 
 # ----------------------------------------------------------------------------- 3. scaling
@@ -174,7 +161,7 @@ def scaled_baseline(scale: int, years: float | None = None) -> Scenario:
         addition["count"] *= scale
     if years is not None:
         data["run"]["years"] = years
-        data["run"]["warmup_days"] = min(data["run"]["warmup_days"], years * 365.0 / 5)
+        data["run"]["warmup_days"] = min(data["run"]["warmup_days"], years * DAYS_PER_YEAR / 5)
     return sc.validate(data, f"baseline x{scale}")
 
 
@@ -320,8 +307,8 @@ def parallel_sweep(runs: int, workers: int) -> dict[str, Any]:
         return _parallel_replications(runs, workers, reason=f"sim.experiments.sweeps not usable: {exc!r}")
     children = _children_cpu()
     with tempfile.TemporaryDirectory() as tmp, Timer() as timer:
-        run_sweep(sweep, Path(tmp) / "sweep", workers=workers, figures=False)
-    return {"how": "sim.experiments.sweeps.run_sweep (pathways sweep), figures off", "runs": runs, "workers": workers,
+        run_sweep(sweep, Path(tmp) / "sweep", workers=workers)
+    return {"how": "sim.experiments.sweeps.run_sweep (pathways sweep without figures)", "runs": runs, "workers": workers,
             "wall": timer.wall, "cpu": timer.cpu + _children_cpu() - children}  # fmt: skip
 
 
@@ -434,14 +421,14 @@ def profile_docking(out_dir: Path, days: float = 20_000.0) -> dict[str, Any]:
 
     if root is not None and total > 0:
         walk(root)
-        shares["the event loop itself (calendar, Mesa's clock)"] = 1.0 - sum(shares.values())
+        shares["the event loop itself (calendar and clock)"] = 1.0 - sum(shares.values())
     return {"served": len(model.records.exits["person"]), "shares": shares, "files": ["profile_docking.txt"]}
 
 
 # The callbacks of the docking run's events: everything under each is charged to it.
 WATCH = {
     ("fire", "sim/model/housing_model.py"): "arrival (ArrivalStream.fire: new Person, application, next arrival)",
-    ("_extra_meeting", "sim/services/housing_office.py"): "allocation meeting (offer, accept, move in)",
+    ("_extra_meeting", "sim/model/services/housing_office.py"): "allocation meeting (offer, accept, move in)",
     ("__call__", "sim/model/person.py"): "a person's own event (tenancy ends: leave the system)",
     ("__call__", "sim/model/housing_model.py"): "sampling and periodic meetings (Recurring)",
 }

@@ -273,7 +273,7 @@ morris = {
     ],
 }
 ms = sim.sweep(morris, out=OUT / "sweep_morris", overwrite=True, sensitivity=True)
-ms.sensitivity.table if hasattr(ms.sensitivity, "table") else ms.sensitivity'''),
+ms.sensitivity.table'''),
     new_markdown_cell("""\
 With only a few trajectories (quick mode) the indices are rough; with `QUICK = False` they
 settle. For a variance-based answer ("what share of the outcome's variance is due to each
@@ -282,7 +282,10 @@ parameter, alone and with interactions"), use the Sobol design: see
 ]
 
 
-def write(name: str, cells: list) -> None:
+def write(name: str, cells: list[nbformat.NotebookNode]) -> None:
+    """Write ``cells`` as the notebook ``name``, with cell ids that stay the same from one build to the next."""
+    for i, cell in enumerate(cells):
+        cell.id = f"{name[:2]}-{i:02d}"  # nbformat picks random ids: every rebuild would change every cell
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, HERE / name)

@@ -107,14 +107,12 @@ class SweepOutput:
 
 
 def _overrides(
-    seed: int | None, replications: int | None, years: float | None, set: SetLike  # noqa: A002
-) -> tuple[dict, list]:
+    seed: int | None, replications: int | None, years: float | None, set: SetLike
+) -> tuple[dict[str, Any], list[str]]:
     """The nested overrides and ``--set`` strings of the keyword arguments."""
-    from sim.experiments.sweep_file import _flatten
-
     nested: dict[str, Any] = {}
     if isinstance(set, Mapping):
-        nested = sc.nest(_flatten(dict(set)))
+        nested = sc.nest(sc.flatten(dict(set)))
         set_args: list[str] = []
     else:
         set_args = list(set or [])
@@ -136,7 +134,7 @@ def load_scenario(
     seed: int | None = None,
     replications: int | None = None,
     years: float | None = None,
-    set: SetLike = None,  # noqa: A002 - named like the command line's --set
+    set: SetLike = None,  # named like the command line's --set
 ) -> Scenario:
     """A validated scenario from a name, a path or a :class:`Scenario`, with overrides.
 
@@ -161,6 +159,7 @@ def load_scenario(
 
 @contextmanager
 def _executor(executor: Any, workers: int | None, scheduler: str | None, tasks: int) -> Iterator[Any]:
+    """The executor the keyword arguments ask for: opened (and shut down) here, or the caller's, borrowed."""
     from sim.experiments.executors import borrowed, open_executor
 
     if executor is None or isinstance(executor, str):
@@ -177,7 +176,7 @@ def run(
     replications: int | None = None,
     seed: int | None = None,
     years: float | None = None,
-    set: SetLike = None,  # noqa: A002
+    set: SetLike = None,
     workers: int | None = None,
     executor: Any = None,
     scheduler: str | None = None,
@@ -199,12 +198,19 @@ def run(
         out: Write ``summary.json``, the tables and figures here; ``None`` writes nothing.
         figures: Write the figures (with ``out``).
         progress: Show a progress bar.
+
+    Returns:
+        The summary and tables as DataFrames, the full result, and the folder written (or ``None``).
+
+    Raises:
+        ScenarioError: A bad scenario or override, with every problem found.
+        ValueError: ``out`` is a file, or a folder with other files in it (nothing is written).
     """
     from sim.experiments.replications import run_scenario
 
-    cfg = load_scenario(scenario, seed=seed, replications=replications, years=years, set=set)
-    with _executor(executor, workers, scheduler, cfg.run.replications) as pool:
-        result = run_scenario(cfg, executor=pool, progress=progress)
+    loaded = load_scenario(scenario, seed=seed, replications=replications, years=years, set=set)
+    with _executor(executor, workers, scheduler, loaded.run.replications) as pool:
+        result = run_scenario(loaded, executor=pool, progress=progress)
     path = None
     if out is not None:
         from sim.reports.run_figures import write_figures
@@ -227,7 +233,7 @@ def compare(
     replications: int | None = None,
     seed: int | None = None,
     years: float | None = None,
-    set: SetLike = None,  # noqa: A002
+    set: SetLike = None,
     workers: int | None = None,
     executor: Any = None,
     scheduler: str | None = None,
@@ -248,9 +254,18 @@ def compare(
         scheduler: A Dask scheduler's address.
         out: Write the table, figures and report here; ``None`` writes nothing.
         progress: Show a progress bar.
+
+    Returns:
+        The table, every replication, the findings in plain words
+        (:func:`sim.reports.text.findings`), the full comparison and the folder written (or ``None``).
+
+    Raises:
+        ScenarioError: A bad scenario or override, with every problem found.
+        ValueError: ``out`` is a file, or a folder with other files in it (nothing is written).
     """
     from sim.experiments.comparison import compare as run_comparison
     from sim.experiments.comparison import distinct_names, prepare
+    from sim.reports.text import findings
 
     sources = (base, *alternatives)
     loaded = [load_scenario(s, years=years, set=set) for s in sources]
@@ -263,7 +278,7 @@ def compare(
         from sim.reports.compare_report import write_comparison
 
         path = write_comparison(comparison, Path(out))
-    return CompareOutput(comparison.table, comparison.replications, comparison.lines, comparison, path)
+    return CompareOutput(comparison.table, comparison.replications, findings(comparison), comparison, path)
 
 
 def sweep(
@@ -293,22 +308,32 @@ def sweep(
         figures: Write the figures when complete (with ``out``).
         progress: Show a progress bar.
         sensitivity: Then compute Sobol/Morris indices (written to ``out/sensitivity`` with ``out``).
+
+    Returns:
+        The runs and the means by point as DataFrames, the full result, the folder and the indices.
+
+    Raises:
+        ScenarioError: A bad sweep file, or an ``out`` folder that cannot take the results.
     """
     from sim.experiments.sweep_file import load_sweep
     from sim.experiments.sweeps import run_sweep
 
     loaded = load_sweep(dict(spec) if isinstance(spec, Mapping) else spec)
     with _executor(executor, workers, scheduler, loaded.n_runs) as pool:
-        result = run_sweep(
-            loaded, out, executor=pool, resume=resume, overwrite=overwrite, progress=progress, figures=figures
-        )
+        result = run_sweep(loaded, out, executor=pool, resume=resume, overwrite=overwrite, progress=progress)
+    if figures and result.path is not None and result.complete:
+        from sim.reports.sweep_figures import FIGURES_DIR, write_sweep_figures
+
+        write_sweep_figures(result, result.path / FIGURES_DIR)
     indices = None
     if sensitivity:
-        from sim.experiments.sensitivity import SENSITIVITY_DIR, analyse, write_sensitivity
+        from sim.experiments.sensitivity import analyse
 
         indices = analyse(result.as_results())
         if result.path is not None:
-            write_sensitivity(indices, result.path / SENSITIVITY_DIR)
+            from sim.reports.sensitivity_report import SENSITIVITY_DIR, write_sensitivity
+
+            indices.path = write_sensitivity(indices, result.path / SENSITIVITY_DIR)
     return SweepOutput(result.runs, result.by_point, result, result.path, indices)
 
 
@@ -326,13 +351,25 @@ def sensitivity(
         metrics: Metrics to analyse (default: every metric the sweep kept).
         out: Where to write the table and plot (default: ``<results>/sensitivity``).
         write: Write them (a sweep kept in memory is never written).
+
+    Returns:
+        The indices, with ``path`` set to the folder written (or ``None``).
+
+    Raises:
+        ScenarioError: Not a complete Sobol or Morris sweep, an unknown metric, or an unusable ``out``.
     """
     from sim.experiments.sensitivity import analyse
-    from sim.experiments.sensitivity import sensitivity as analyse_folder
+    from sim.experiments.sweeps import open_results
 
     chosen = list(metrics) if metrics else None
     if isinstance(results, SweepOutput):
         if results.path is None:
             return analyse(results.result.as_results(), chosen)
         results = results.path
-    return analyse_folder(results, chosen, out=out, write=write)
+    swept = open_results(results)
+    indices = analyse(swept, chosen)
+    if write:
+        from sim.reports.sensitivity_report import SENSITIVITY_DIR, write_sensitivity
+
+        indices.path = write_sensitivity(indices, Path(out) if out is not None else swept.path / SENSITIVITY_DIR)
+    return indices

@@ -32,7 +32,7 @@ from mesa.visualization.utils import update_counter
 from sim import config as sc
 from sim.measures.metrics import NORM_DAYS
 from sim.model import HousingModel
-from sim.model.person import State
+from sim.model.states import State
 
 DAYS_PER_STEP = 7  # one press of "Step" = one week
 UNIT_TYPES = ("ordinary", "rop", "staffed", "training")
@@ -209,17 +209,14 @@ class InteractiveModel(HousingModel):
         super().__init__(scenario, seed=scenario.seed)
         self.datacollector = DataCollector(model_reporters=REPORTERS)
         self.datacollector.collect(self)
-        # Mesa 3.5 replaces ``self.step`` by a wrapper that advances the clock one time unit (a
-        # day here) and calls the class's ``step`` hook once a day. SolaraViz's Step and Play call
-        # ``model.step()``: make that one week. (Defining ``step`` on the class instead would be
-        # called back every simulated day from inside the week.)
-        self.step = self.step_week
         if self.skip_warmup:
             while self.time < self.cfg.run.warmup_days:
                 self._advance_to(min(self.time + DAYS_PER_STEP, self.cfg.run.warmup_days))
 
-    def step_week(self) -> None:
-        """Advance ``DAYS_PER_STEP`` days (or to the end of the run) and record one row."""
+    def step(self) -> None:
+        """One press of Step (or one tick of Play): advance ``DAYS_PER_STEP`` days (or to the end
+        of the run) and record one row."""
+        self.steps += 1
         self._advance_to(self.time + DAYS_PER_STEP)
 
     def _advance_to(self, day: float) -> None:
@@ -379,10 +376,12 @@ CSS = """
 
 
 def _units(label: str, name: str, maximum: int) -> Slider:
+    """A slider for the number of units of one type, from none to ``maximum``, at the baseline's number."""
     return Slider(label, value=_baseline_units(name), min=0, max=maximum, step=1)
 
 
-#: SolaraViz's inputs, one per lever, starting at the baseline's values.
+#: SolaraViz's inputs, one per lever, starting at the baseline's values. The sliders' maxima are
+#: room to explore, not limits of the model: several times the baseline's numbers.
 MODEL_PARAMS: dict[str, Any] = {
     "ordinary_units": _units("Ordinary flats", "ordinary", 300),
     "rop_units": _units("ROP-adapted units", "rop", 100),

@@ -23,7 +23,7 @@ import pytest
 from sim import config as sc
 from sim.experiments.replications import replication_seeds, run_replication
 from sim.model import HousingModel, check_invariants
-from sim.model.person import State
+from sim.model.states import State
 
 REPO = Path(__file__).resolve().parent.parent
 ZONES = ("sentrum", "nord", "sor", "ost")

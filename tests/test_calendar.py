@@ -1,5 +1,6 @@
-"""The model's calendar (``sim.model.calendar``) against a plain sorted list, and together with Mesa's
-own event list: same order of events, cancellation, compaction, and the clock."""
+"""The model's calendar (``sim.model.calendar``) against a plain sorted list (same order of events,
+cancellation, compaction), and the model's own event loop (``CalendarModel``: the clock, ``step``,
+and Mesa's event scheduling refused)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class Recorder:
 
 
 def drain(calendar: Calendar, until: float = float("inf")) -> None:
-    """Run every entry due up to ``until`` (what ``HousingModel._advance_time`` does, less Mesa)."""
+    """Run every entry due up to ``until`` (what ``CalendarModel.run_until`` does, less the model's clock)."""
     while (when := calendar.next_time()) < INF and when <= until:
         action = calendar.pop()
         calendar.now = when
@@ -109,31 +110,26 @@ def test_compaction_keeps_memory_bounded():
     assert calendar.held() <= 2 * 100 + calendar.compact_at + 1
 
 
-def test_mesa_events_run_in_time_order_with_the_models_own():
-    """An event scheduled with Mesa's ``schedule_event`` runs at its time, between the model's
-    events, and sees the model's clock; ``run_for`` and ``run_until`` still work."""
+def test_run_for_and_run_until_run_the_models_events_up_to_the_end_time():
+    """``run_for`` and ``run_until`` run every entry due, in order, and leave the clock at the end."""
     model = HousingModel(small(years=2.0))
-    seen: list[tuple[float, float, int]] = []
+    seen: list[tuple[float, float]] = []
 
-    class Probe:
-        def __call__(self) -> None:
-            seen.append((model.time, model.calendar.next_time(), model.calendar.executed))
+    def probe() -> None:
+        seen.append((model.time, model.calendar.next_time()))
 
-    probe = Probe()
-    model.schedule_event(probe, at=10.5)
-    model.schedule_event(probe, at=20.0)
-    cancelled = model.schedule_event(probe, at=15.0)
-    cancelled.cancel()
+    model.calendar.schedule(10.5, probe)
+    model.calendar.schedule(20.0, probe)
+    model.calendar.cancel(model.calendar.schedule(15.0, probe))
     model.run_for(12.0)
-    assert model.time == 12.0
-    assert [s[0] for s in seen] == [10.5]
+    assert model.time == 12.0 and [s[0] for s in seen] == [10.5]
     executed_before = model.calendar.executed
     model.run_until(30.0)
     assert [s[0] for s in seen] == [10.5, 20.0]
-    time, next_own, _ = seen[1]
-    assert next_own >= time, "no event of the model's own was left behind the Mesa event"
+    time, next_own = seen[1]
+    assert next_own >= time, "no event of the model's own was left behind"
     assert model.calendar.executed > executed_before
-    assert model.time == 30.0
+    assert model.time == 30.0 and model.calendar.now == 30.0
 
 
 def test_the_clock_does_not_go_back():
@@ -209,11 +205,10 @@ def test_actions_that_schedule_and_cancel_while_running(trial):
 
 
 class _Tiny(CalendarModel):
-    """A model with nothing but its calendar and Mesa's event list."""
+    """A model with nothing but its calendar."""
 
     def __init__(self) -> None:
         super().__init__(rng=1)
-        self._default_schedule.stop()
         self.log: list[tuple[str, float]] = []
 
     def note(self, what: str) -> None:
@@ -227,31 +222,37 @@ def test_a_run_to_infinity_ends_when_nothing_is_left():
     assert model.log == [("a", 3.0)] and model.time == math.inf
 
 
-def test_mesa_events_run_before_the_calendars_at_equal_times_and_survive_mesas_compaction():
-    """Mesa's ``compact()`` replaces its list mid-run (a cancelled event dropped): nothing hangs
-    and every event runs in time order."""
+def test_equal_times_run_in_the_order_scheduled_and_the_end_time_is_included():
     model = _Tiny()
-
-    class Note:
-        def __init__(self, what: str, compact: bool = False) -> None:
-            self.what, self.compact = what, compact
-
-        def __call__(self) -> None:
-            model.note(self.what)
-            if self.compact:
-                model._event_list.compact()
-
-    notes = [Note("mesa 1 compacts", compact=True), Note("mesa 2"), Note("mesa 5"), Note("cancelled")]
-    model.schedule_event(notes[0], at=1.0)
-    model.schedule_event(notes[1], at=2.0)
-    model.schedule_event(notes[2], at=5.0)
-    model.schedule_event(notes[3], at=3.0).cancel()
-    model.calendar.schedule(5.0, lambda: model.note("calendar 5"))
-    model.calendar.schedule(4.0, lambda: model.note("calendar 4"))
+    for what, when in [("b 5", 5.0), ("a 4", 4.0), ("c 5", 5.0), ("d 10", 10.0), ("e 10.5", 10.5)]:
+        model.calendar.schedule(when, lambda what=what: model.note(what))
     model.run_until(10.0)
-    assert model.log == [("mesa 1 compacts", 1.0), ("mesa 2", 2.0), ("calendar 4", 4.0), ("mesa 5", 5.0),
-                         ("calendar 5", 5.0)]  # fmt: skip
-    assert model.time == 10.0
+    assert model.log == [("a 4", 4.0), ("b 5", 5.0), ("c 5", 5.0), ("d 10", 10.0)]
+    assert model.time == 10.0 and len(model.calendar) == 1
+
+
+def test_step_advances_one_day_on_the_models_own_loop():
+    """``model.step()`` is ``CalendarModel.step`` (not Mesa's wrapper over its own event list): it
+    runs the calendar's entries of the next day and counts the step; Mesa's daily step event never runs."""
+    model = _Tiny()
+    model.calendar.schedule(0.5, lambda: model.note("half"))
+    model.calendar.schedule(1.0, lambda: model.note("one"))
+    model.calendar.schedule(1.5, lambda: model.note("later"))
+    model.step()
+    assert model.log == [("half", 0.5), ("one", 1.0)] and model.time == 1.0 and model.steps == 1
+    model.step()
+    assert model.log[-1] == ("later", 1.5) and model.time == 2.0 and model.steps == 2
+
+
+def test_mesas_event_scheduling_is_refused_not_silently_dropped():
+    """The model does not run Mesa's event list, so an event put there would never run: refused."""
+    from mesa.time import Schedule
+
+    model = _Tiny()
+    with pytest.raises(NotImplementedError, match="calendar.schedule"):
+        model.schedule_event(lambda: None, at=1.0)
+    with pytest.raises(NotImplementedError, match="calendar.schedule"):
+        model.schedule_recurring(lambda: None, Schedule(interval=1.0))
 
 
 def test_removing_a_person_takes_their_pending_event_off_the_calendar():

@@ -22,9 +22,10 @@ from typer.testing import CliRunner
 from sim import config as sc
 from sim.cli import app
 from sim.config import ScenarioError
-from sim.experiments.comparison import HEADLINE, compare, label, plain_line, prepare
+from sim.experiments.comparison import compare, prepare
 from sim.experiments.replications import replication_seeds
 from sim.measures.metrics import METRICS
+from sim.reports.text import HEADLINE, findings, label, plain_line
 
 runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
@@ -110,7 +111,7 @@ def test_plain_line_reads_like_the_issue_example():
 
 def test_lines_cover_every_alternative_and_headline_metric(comparison):
     """One plain line per alternative and headline metric, in the scenarios' order."""
-    lines = comparison.lines
+    lines = findings(comparison)
     assert len(lines) == 2 * len(HEADLINE)
     assert lines[0].startswith("Housing ready: share of temporary stays over 90 days ")
     assert lines[len(HEADLINE)].startswith("Baseline twin: ")

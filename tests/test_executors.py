@@ -127,7 +127,7 @@ def test_sweep_rows_identical_on_one_and_two_workers_and_threads(reference):
 def test_sweep_rows_identical_on_dask(reference, dask_cluster, tmp_path):
     """A Dask cluster (through its client, or the client's executor) gives identical rows, written to disk."""
     sweep = load_sweep(tiny_spec())
-    via_client = run_sweep(sweep, tmp_path / "dask", executor=dask_cluster, figures=False)
+    via_client = run_sweep(sweep, tmp_path / "dask", executor=dask_cluster)
     pd.testing.assert_frame_equal(read_runs(tmp_path / "dask"), reference)
     assert via_client.complete
     via_executor = run_sweep(sweep, None, executor=dask_cluster.get_executor(pure=False)).runs

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sim import config as sc
 from sim.measures.metrics import METRICS, replication_metrics
 from sim.model import HousingModel, check_invariants, population_size
-from sim.model.person import State
+from sim.model.states import State
 from tests.conftest import deep_check, run_checked, small
 
 

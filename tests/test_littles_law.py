@@ -33,7 +33,7 @@ from scipy import stats
 from sim import config as sc
 from sim.experiments.replications import replication_seeds
 from sim.model import HousingModel, check_invariants
-from sim.model.person import State
+from sim.model.states import State
 
 YEARS = 42.0
 WARMUP = 20 * 365.0  # a: the drift from the day-0 state has died out

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from sim.model import HousingModel, hazards
-from sim.model.person import Need, Person, State
+from sim.model.person import Person
+from sim.model.states import Need, State
 from tests.conftest import AMPLE_STOCK, ZONES, clearly_greater, merge, quiet, run_metrics, run_model, small
 
 # ----------------------------------------------------------------------------- helpers
@@ -76,7 +77,7 @@ def test_person_holding_a_unit_returns_to_it_at_discharge(institution):
     if institution == "treatment":
         model.treatment.refer(person)  # a bed is free: admitted at once
     else:
-        person.admit("prison")
+        person.admit(State.PRISON)
     assert person.state.value == institution
     assert unit.tenant is person, "the tenancy is kept during the stay"
     model.run_until(person.release_day + 1.0)
@@ -687,3 +688,35 @@ def test_people_differ_in_more_than_need(baseline):
     weights = pop.network_zone_weights
     for zone, w in weights.items():
         assert abs(network.get(zone, 0.0) - w / sum(weights.values())) < 0.05, zone
+
+
+# ----------------------------------------------------------------------------- event kinds
+
+
+def test_every_kind_of_event_has_one_handler():
+    """``events.HANDLERS`` maps every ``EventKind`` explicitly: a kind without a handler fails here."""
+    from sim.model.events import HANDLERS
+    from sim.model.states import EventKind
+
+    assert HANDLERS.keys() == set(EventKind)
+    assert all(callable(h) for h in HANDLERS.values())
+
+
+def test_clocks_that_ring_together_go_to_the_kind_whose_name_sorts_first():
+    """Ties between clocks are broken by the kind's string value (a ``StrEnum`` compares as its value)."""
+    from sim.model.states import EventKind
+
+    kinds = list(EventKind)
+    assert all(type(k.value) is str for k in kinds)
+    assert sorted(kinds) == sorted(kinds, key=lambda k: k.value)
+    assert min((3.0, EventKind.TENANCY_END), (3.0, EventKind.EVICTION))[1] is EventKind.EVICTION
+
+
+def test_records_hold_plain_strings():
+    """States, reasons and kinds are written as plain ``str`` (not enum members), so the tables do
+    not depend on how a writer treats an enum."""
+    model = run_model(small(years=3))
+    for name in ("spells", "admissions", "discharges", "relapses", "evictions", "offers", "exits"):
+        for column, values in getattr(model.records, name).items():
+            if isinstance(values, list):  # the text and yes/no columns (numbers are typed arrays)
+                assert values and all(type(v) in (str, bool) for v in values), (name, column)

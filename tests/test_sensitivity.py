@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.experiments.sensitivity import analyse, sensitivity
+from sim.experiments.sensitivity import analyse
 from sim.experiments.sweep_file import load_sweep
-from sim.experiments.sweeps import SweepResult, by_point, points_table, run_sweep
+from sim.experiments.sweeps import SweepResult, by_point, open_results, points_table, run_sweep
 from tests.test_sweep import tiny_spec, write_toml
 
 runner = CliRunner()
@@ -32,7 +32,7 @@ FLOATS = [
 ]
 
 
-def synthetic(design: str, samples: int, f) -> SweepResult:  # noqa: ANN001
+def synthetic(design: str, samples: int, f) -> SweepResult:
     """A sweep whose 'metric' is ``f(x)`` of the design's values instead of a model run."""
     spec = tiny_spec(design=design, samples=samples, replications=1, metrics=["waitlist_mean"], parameters=FLOATS)
     spec["parameters"] = [dict(p) for p in FLOATS]
@@ -126,7 +126,7 @@ def test_sobol_on_the_model_writes_a_table_and_plot(tmp_path):
     assert set(table["parameter"]) == {"treatment.beds", "choice.max_declines"}
     assert table[["S1", "S1_conf", "ST", "ST_conf"]].notna().all().all()
     assert (out / "sensitivity" / "sensitivity.png").is_file()
-    again = sensitivity(out, ["treatment_wait_days_mean"], write=False)
+    again = analyse(open_results(out), ["treatment_wait_days_mean"])
     pd.testing.assert_frame_equal(again.table, table, check_dtype=False)
 
 
@@ -134,7 +134,7 @@ def test_sobol_on_the_model_writes_a_table_and_plot(tmp_path):
 def grid_out(tmp_path_factory):
     """A finished tiny grid sweep."""
     out = tmp_path_factory.mktemp("grid") / "out"
-    run_sweep(load_sweep(tiny_spec(replications=1)), out, workers=1, figures=False)
+    run_sweep(load_sweep(tiny_spec(replications=1)), out, workers=1)
     return out
 
 
@@ -148,7 +148,7 @@ def test_sensitivity_refuses_grid_unfinished_and_unknown(grid_out, tmp_path):
     spec = tiny_spec(design="morris", samples=2, replications=1, parameters=params)
     out = tmp_path / "morris"
     sweep = load_sweep(spec)
-    run_sweep(sweep, out, workers=1, figures=False)
+    run_sweep(sweep, out, workers=1)
     runner_args = ["sensitivity", str(out), "--metric", "no_such_metric"]
     unknown = runner.invoke(app, runner_args)
     assert unknown.exit_code == 2 and "no_such_metric" in unknown.stderr and "waitlist_mean" in unknown.stderr

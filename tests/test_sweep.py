@@ -29,6 +29,7 @@ from sim.config import ScenarioError
 from sim.experiments.replications import replication_seeds, run_scenario
 from sim.experiments.sweep_file import load_sweep
 from sim.experiments.sweeps import RUNS_DIR, finished_runs, read_runs, run_sweep
+from sim.reports.sweep_figures import write_sweep_figures
 from tests.conftest import REPO, cli
 
 runner = CliRunner()
@@ -149,7 +150,7 @@ def test_sobol_has_saltelli_size_and_morris_has_trajectories():
 
 @pytest.mark.parametrize("design", ["grid", "lhs", "sobol", "morris"])
 def test_every_design_runs_end_to_end(design, tmp_path):
-    """Each design runs and writes one row per run with the run id, seed, parameters and metrics."""
+    """Each design runs and writes one row per run with the run id, seed, parameters and metrics; then its figures."""
     extra: dict[str, Any] = {"design": design}
     if design != "grid":
         extra["samples"] = 2
@@ -159,6 +160,8 @@ def test_every_design_runs_end_to_end(design, tmp_path):
         ]
     sweep = load_sweep(tiny_spec(replications=1, **extra))
     result = run_sweep(sweep, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out" / "figures").exists(), "computing a sweep draws nothing"
+    write_sweep_figures(result, tmp_path / "out" / "figures")  # what the command and sim.sweep do next
     runs = pd.read_parquet(tmp_path / "out" / RUNS_DIR)  # the dataset, read as any Parquet reader would
     assert len(runs) == sweep.n_runs == len(result.runs)
     assert list(result.runs.columns) == ["run", "point", "replication", "seed", *sweep.keys, *FEW_METRICS]
@@ -220,7 +223,7 @@ def test_interrupted_sweep_resumes_to_the_same_rows(tmp_path):
     assert finished_runs(out) == set(seen)
     assert not (out / "by_point.csv").exists(), "no summary of an unfinished sweep"
     again: list[int] = []
-    result = run_sweep(sweep, out, workers=1, resume=True, on_run=lambda r: again.append(r["run"]), figures=False)
+    result = run_sweep(sweep, out, workers=1, resume=True, on_run=lambda r: again.append(r["run"]))
     assert result.resumed == 3 and sorted(again) == sorted(set(range(sweep.n_runs)) - set(seen))
     reference = run_sweep(sweep, None, workers=1)
     pd.testing.assert_frame_equal(result.runs, reference.runs)
@@ -261,12 +264,12 @@ def test_a_half_written_file_is_ignored_and_cleaned_on_resume(tmp_path):
     """A temporary file left by a kill mid-write is not part of the dataset and is removed on resume."""
     sweep = load_sweep(tiny_spec(replications=1))
     out = tmp_path / "out"
-    run_sweep(sweep, out, workers=1, figures=False)
+    run_sweep(sweep, out, workers=1)
     (out / RUNS_DIR / "run-0000001.parquet").unlink()
     junk = out / RUNS_DIR / ".run-0000001.parquet.999.tmp"
     junk.write_bytes(b"PAR1 half a file")
     assert len(pd.read_parquet(out / RUNS_DIR)) == sweep.n_runs - 1
-    result = run_sweep(sweep, out, workers=1, resume=True, figures=False)
+    result = run_sweep(sweep, out, workers=1, resume=True)
     assert result.complete and result.resumed == sweep.n_runs - 1
     assert not junk.exists()
 

@@ -3,14 +3,19 @@
 ``pathways calibrate`` (the same as ``--check-only``) runs the baseline and the ``housing_first``
 scenario, checks the baseline against the published patterns and the trials, prints the result
 and writes ``docs/calibration.md``. ``pathways calibrate --search --samples N`` first runs a
-Latin-hypercube search over the uncertain parameters and proposes values for them. The logic is
-in ``sim.experiments.calibration``.
+Latin-hypercube search over the uncertain parameters and proposes values for them.
+
+The steps are other stages' work, put together here: the search and the checks are in
+``sim.experiments.calibration_search`` and ``sim.experiments.calibration``, the report's text in
+``sim.reports.calibration_report``; this module runs them on one executor (a local process pool
+or Dask) and writes the file.
 """
 
 from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +24,32 @@ from rich.table import Table
 
 from sim import config as scenarios
 from sim.cli.common import err_console, fail, out_console
-from sim.config import ScenarioError
-from sim.experiments import calibration as cal
+from sim.cli.experiments import ExecutorChoice, ExecutorOption, SchedulerOption, WorkersOption
+from sim.config import Scenario, ScenarioError
+from sim.experiments.calibration import CHECK_REPLICATIONS, ContrastResult, PatternResult, check_baseline
+from sim.experiments.calibration_search import (
+    CONFIRM_CANDIDATES,
+    SEARCH_SEED,
+    SearchResult,
+    search,
+    searched_values,
+)
+from sim.experiments.executors import open_executor
+from sim.reports.calibration_report import (
+    REPORT_PATH,
+    existing_search_section,
+    render_report,
+    search_section,
+)
+from sim.reports.calibration_text import (
+    band_text,
+    difference_interval_text,
+    fmt_difference,
+    fmt_value,
+    interval_text,
+    value_text,
+    verdict,
+)
 
 
 def _command_line(options: list[tuple[str, object, object]]) -> str:
@@ -34,19 +63,21 @@ def _command_line(options: list[tuple[str, object, object]]) -> str:
     return shlex.join(args)
 
 
-def _pattern_table(results: list[cal.PatternResult], title: str) -> Table:
+def _pattern_table(results: list[PatternResult], title: str) -> Table:
+    """The patterns against their bands, for the terminal."""
     table = Table(title=title)
     for name, justify in (("pattern", "left"), ("source", "left"), ("band", "right"), ("mean", "right"),
                           ("95% CI", "right"), ("met", "center")):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=name != "source")
     for r in results:
         p, e = r.pattern, r.estimate
-        table.add_row(p.name, p.source, cal._band(p), cal._fmt(e.mean, p.unit), cal._interval(e, p.unit),
+        table.add_row(p.name, p.source, band_text(p), fmt_value(e.mean, p.unit), interval_text(e, p.unit),
                       "yes" if r.met else "NO")  # fmt: skip
     return table
 
 
-def _contrast_table(results: list[cal.ContrastResult]) -> Table:
+def _contrast_table(results: list[ContrastResult]) -> Table:
+    """The face-validity contrasts, for the terminal."""
     table = Table(title="Face validity (policy vs usual)")
     for name in ("figure", "measure", "trial", "model", "difference (95% CI)", "same direction"):
         table.add_column(name)
@@ -54,12 +85,38 @@ def _contrast_table(results: list[cal.ContrastResult]) -> Table:
         c = r.contrast
         trial = "-"
         if c.trial_policy is not None and c.trial_usual is not None:
-            trial = f"{cal._fmt(c.trial_policy, c.unit)} vs {cal._fmt(c.trial_usual, c.unit)}"
-        model = f"{cal._fmt(r.policy.mean, c.unit)} vs {cal._fmt(r.usual.mean, c.unit)}"
-        diff = f"{cal._fmt_diff(r.difference.mean, c.unit)} ({cal._diff_interval(r.difference, c.unit)})"
+            trial = f"{fmt_value(c.trial_policy, c.unit)} vs {fmt_value(c.trial_usual, c.unit)}"
+        model = f"{fmt_value(r.policy.mean, c.unit)} vs {fmt_value(r.usual.mean, c.unit)}"
+        diff = f"{fmt_difference(r.difference.mean, c.unit)} ({difference_interval_text(r.difference, c.unit)})"
         direction = {None: "-", True: "yes", False: "NO"}[r.same_direction]
         table.add_row(c.figure, c.label, trial, model, diff, direction)
     return table
+
+
+def _print_search(found: SearchResult, base: Scenario) -> None:
+    """What the search found: how many points met every pattern, and the proposal or the closest point."""
+    n_ok = int(found.table["all_met"].sum())
+    out_console.print(f"Search: {n_ok} of {len(found.table)} points met every pattern.", highlight=False)
+    if found.chosen is None:
+        out_console.print("No point met every pattern; nothing proposed. Closest point:", highlight=False)
+        for key, value in found.point(found.closest).items():
+            out_console.print(f"  {key} = {value_text(value)}", highlight=False)
+        return
+    out_console.print(
+        f"Proposed values (point {found.chosen}; rule: largest worst margin among confirmed points):",
+        highlight=False,
+    )
+    before = searched_values(base)
+    for key, value in found.point(found.chosen).items():
+        out_console.print(f"  {key} = {value_text(value)}    (now {value_text(before[key])})", highlight=False)
+
+
+def _write(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` whole or not at all (a temporary file moved into place)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
 
 
 def calibrate(
@@ -67,7 +124,7 @@ def calibrate(
         bool,
         typer.Option("--check-only", help="Only check the baseline (the default); keeps the last search's record."),
     ] = False,
-    search: Annotated[
+    search_: Annotated[
         bool, typer.Option("--search", help="Search the uncertain parameters first and propose values.")
     ] = False,
     samples: Annotated[int, typer.Option(help="Points of the Latin hypercube (with --search).", min=2)] = 128,
@@ -75,20 +132,22 @@ def calibrate(
         int, typer.Option(help="Search rounds: the first over the full ranges, each later one zoomed in.", min=1)
     ] = 3,
     search_replications: Annotated[int, typer.Option(help="Replications per search point.", min=1)] = 4,
-    replications: Annotated[int, typer.Option(help="Replications of the check runs.", min=2)] = 20,
+    replications: Annotated[int, typer.Option(help="Replications of the check runs.", min=2)] = CHECK_REPLICATIONS,
     years: Annotated[
         float | None, typer.Option(help="Years per run, warm-up included (default: the baseline's).", min=0.01)
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the Latin hypercube.", min=0)] = cal.SEARCH_SEED,
+    seed: Annotated[int, typer.Option(help="Seed of the Latin hypercube.", min=0)] = SEARCH_SEED,
     scenario: Annotated[str, typer.Option(help="The baseline scenario (name or file).")] = "baseline",
-    out: Annotated[Path, typer.Option(help="Where to write the report.")] = cal.REPORT_PATH,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: number of cores).", min=1)] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the report.")] = REPORT_PATH,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = ExecutorChoice.process,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Check the baseline against published patterns and trials; optionally search parameters first.
 
     Writes docs/calibration.md: each pattern's source, band, mean, 95% interval and verdict; trials vs model.
     """
-    if check_only and search:
+    if check_only and search_:
         fail(ScenarioError("pathways calibrate", ["--check-only and --search exclude each other"]))
     try:
         base = scenarios.load(scenario, overrides={"run": {"years": years}} if years is not None else None)
@@ -99,50 +158,41 @@ def calibrate(
 
     show = sys.stderr.isatty()
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if show:
-            err_console.print(f"{stage}: {done}/{total} replications", end="\r", highlight=False)
+    def progress(stage: str) -> Callable[[int, int], None]:
+        def report(done: int, total: int) -> None:
+            if show:
+                err_console.print(f"{stage}: {done}/{total} replications", end="\r", highlight=False)
+
+        return report
 
     command = _command_line([
-        ("--check-only", check_only, False), ("--search", search, False),
-        ("--samples", samples if search else None, None), ("--rounds", rounds if search else None, None),
-        ("--search-replications", search_replications if search else None, None),
-        ("--replications", replications, 20),
-        ("--years", years, None), ("--seed", seed, cal.SEARCH_SEED), ("--scenario", scenario, "baseline"),
-        ("--out", out, cal.REPORT_PATH),
+        ("--check-only", check_only, False), ("--search", search_, False),
+        ("--samples", samples if search_ else None, None), ("--rounds", rounds if search_ else None, None),
+        ("--search-replications", search_replications if search_ else None, None),
+        ("--replications", replications, CHECK_REPLICATIONS),
+        ("--years", years, None), ("--seed", seed, SEARCH_SEED), ("--scenario", scenario, "baseline"),
+        ("--out", out, REPORT_PATH),
     ])  # fmt: skip
-    run = cal.calibrate(
-        command=command,
-        base=base,
-        replications=replications,
-        search_samples=samples if search else None,
-        search_replications=search_replications,
-        rounds=rounds,
-        seed=seed,
-        workers=workers,
-        out=out,
-        progress=progress,
-    )
+    search_text = existing_search_section(out)
+    found: SearchResult | None = None
+    # The largest batch of replications run at once (the check, a search round, the confirmations):
+    # a local pool never needs more processes.
+    batches = [2 * replications] + ([samples * search_replications, CONFIRM_CANDIDATES * replications] if search_ else [])
+    tasks = max(batches)
+    with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=tasks) as pool:
+        if search_:
+            found = search(base, samples, search_replications, rounds=rounds, confirm_replications=replications,
+                           seed=seed, executor=pool, progress=progress("search"))  # fmt: skip
+        check = check_baseline(base, replications, executor=pool, progress=progress("check"))
+    if found is not None:
+        search_text = search_section(found, searched_values(base), found.confirmation(), command, base)
+    _write(out, render_report(command=command, base=base, replications=replications, check=check,
+                              search_text=search_text))  # fmt: skip
     if show:
         err_console.print(" " * 60, end="\r")
-    if run.search is not None:
-        found = run.search
-        n_ok = int(found.table["all_met"].sum())
-        out_console.print(f"Search: {n_ok} of {len(found.table)} points met every pattern.", highlight=False)
-        if run.proposed is None:
-            closest = found.point(found.closest)
-            out_console.print("No point met every pattern; nothing proposed. Closest point:", highlight=False)
-            for key, value in closest.items():
-                out_console.print(f"  {key} = {cal._value(value)}", highlight=False)
-        else:
-            out_console.print(
-                f"Proposed values (point {found.chosen}; rule: largest worst margin among confirmed points):",
-                highlight=False,
-            )
-            for key, value in run.proposed.items():
-                before = cal._plain(cal.get_value(base, key))
-                out_console.print(f"  {key} = {cal._value(value)}    (now {cal._value(before)})", highlight=False)
-    out_console.print(_pattern_table(run.results, f"{base.name}: {replications} replications"))
-    out_console.print(cal.verdict(run.results).replace("**", ""), highlight=False)
-    out_console.print(_contrast_table(run.contrasts))
+    if found is not None:
+        _print_search(found, base)
+    out_console.print(_pattern_table(check.results, f"{base.name}: {replications} replications"))
+    out_console.print(verdict(check.results).replace("**", ""), highlight=False)
+    out_console.print(_contrast_table(check.contrasts))
     out_console.print(f"Report written to {out}", highlight=False)

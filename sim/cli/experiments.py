@@ -7,11 +7,12 @@ allowed, exit code 2, no traceback, nothing written.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,6 +20,13 @@ from rich.table import Table
 from sim import config as scenarios
 from sim.cli.common import err_console, fail, out_console, run_overrides
 from sim.config import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.experiments.comparison import Comparison
+    from sim.experiments.designs import Sweep
+
+#: Exit code of an interrupted sweep (Ctrl-C): 128 + SIGINT, as a shell reports it.
+EXIT_INTERRUPTED = 130
 
 
 class ExecutorChoice(str, Enum):
@@ -43,6 +51,7 @@ SchedulerOption = Annotated[
 
 
 def _progress() -> bool:
+    """Show progress bars when a person watches (stderr is a terminal)."""
     return sys.stderr.isatty()
 
 
@@ -50,23 +59,25 @@ def _progress() -> bool:
 
 
 def _fmt(value: float, unit: str) -> str:
-    from sim.experiments.comparison import quantity
+    """A mean for the table, ``-`` where there is none."""
+    from sim.reports.text import quantity
 
-    return "-" if value != value else quantity(value, unit)
+    return "-" if math.isnan(value) else quantity(value, unit)
 
 
 def _ci(low: float, high: float, unit: str) -> str:
-    if low != low:
+    """`` [low, high]`` in the unit shown (shares as percentages), or nothing where there is no interval."""
+    from sim.reports.text import number
+
+    if math.isnan(low):
         return ""
     scale = 100.0 if unit == "share" else 1.0
-    from sim.experiments.comparison import number
-
     return f" [{number(low * scale)}, {number(high * scale)}]"
 
 
-def comparison_table(comparison) -> Table:  # noqa: ANN001 - sim.experiments.comparison.Comparison, imported lazily
+def comparison_table(comparison: Comparison) -> Table:
     """The headline metrics of a comparison: each scenario's mean [95% CI] and the difference from the base."""
-    from sim.experiments.comparison import HEADLINE, difference, label
+    from sim.reports.text import HEADLINE, difference, label
 
     names = comparison.names
     base = comparison.base
@@ -86,7 +97,7 @@ def comparison_table(comparison) -> Table:  # noqa: ANN001 - sim.experiments.com
             unit = str(r["unit"])
             cells.append(_fmt(r["mean"], unit) + _ci(r["ci_low"], r["ci_high"], unit))
             if name != names[0]:
-                diff = "-" if r["diff"] != r["diff"] else difference(r["diff"], unit)
+                diff = "-" if math.isnan(r["diff"]) else difference(r["diff"], unit)
                 cells.append(diff + _ci(r["diff_ci_low"], r["diff_ci_high"], unit))
         table.add_row(*cells)
     return table
@@ -122,6 +133,7 @@ def compare(
     from sim.experiments.executors import open_executor
     from sim.files import RESULTS_DIR, check_out_dir
     from sim.reports.compare_report import write_comparison
+    from sim.reports.text import findings
 
     try:
         loaded = [
@@ -142,7 +154,7 @@ def compare(
     elapsed = time.perf_counter() - started
     written = write_comparison(comparison, target)
     out_console.print(comparison_table(comparison))
-    for line in comparison.lines:
+    for line in findings(comparison):
         out_console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)
     for note in comparison.notes:
         err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
@@ -184,63 +196,63 @@ def sweep(
     Killing a sweep loses at most the runs in flight; --resume finishes it. The rows do not
     depend on the executor or the number of workers.
     """
+    from sim.experiments.designs import SENSITIVITY_DESIGNS
     from sim.experiments.executors import open_executor
     from sim.experiments.sweep_file import load_sweep
-    from sim.experiments.sweeps import check_out_dir, default_out_dir, run_sweep
+    from sim.experiments.sweeps import check_sweep_out_dir, default_sweep_dir, finished_runs, run_sweep
+    from sim.reports.sweep_figures import FIGURES_DIR, write_sweep_figures
 
     if resume and overwrite:
         fail(ScenarioError("pathways sweep", ["--resume and --overwrite: choose one (continue, or start again)"]))
     try:
-        spec = load_sweep(sweep_file)
+        loaded = load_sweep(sweep_file)
     except ScenarioError as exc:
         fail(exc)
-    if sensitivity and spec.design not in ("sobol", "morris"):
-        problem = f"--sensitivity: needs design = \"sobol\" or \"morris\" (this is {spec.design!r})"
+    if sensitivity and loaded.design not in SENSITIVITY_DESIGNS:
+        problem = f"--sensitivity: needs design = \"sobol\" or \"morris\" (this is {loaded.design!r})"
         fail(ScenarioError(sweep_file, [problem]))
     if dry_run:
-        out_console.print(_design_table(spec))
-        out_console.print(spec.describe(), highlight=False)
+        out_console.print(_design_table(loaded))
+        out_console.print(loaded.describe(), highlight=False)
         return
-    target = (out or default_out_dir(spec)).resolve()
-    problem = check_out_dir(target, spec, resume=resume, overwrite=overwrite)
+    target = (out or default_sweep_dir(loaded)).resolve()
+    problem = check_sweep_out_dir(target, loaded, resume=resume, overwrite=overwrite)
     if problem:
         fail(ScenarioError(f"--out {target}", [problem]))
-    out_console.print(spec.describe(), highlight=False)
+    out_console.print(loaded.describe(), highlight=False)
     started = time.perf_counter()
     try:
-        with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=spec.n_runs) as pool:
-            result = run_sweep(
-                spec, target, executor=pool, resume=resume, overwrite=overwrite, progress=_progress(),
-                figures=not no_figures,
-            )
+        with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=loaded.n_runs) as pool:
+            result = run_sweep(loaded, target, executor=pool, resume=resume, overwrite=overwrite, progress=_progress())
     except KeyboardInterrupt:
-        from sim.experiments.sweeps import finished_runs
-
         done = len(finished_runs(target))
         err_console.print(
-            f"interrupted: {done} of {spec.n_runs} runs are saved in {target}; "
+            f"interrupted: {done} of {loaded.n_runs} runs are saved in {target}; "
             f"`pathways sweep {sweep_file} --out {target} --resume` finishes the sweep.",
             highlight=False, markup=False, soft_wrap=True,
         )
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    if result.complete and not no_figures:
+        write_sweep_figures(result, target / FIGURES_DIR)
     elapsed = time.perf_counter() - started
     ran = len(result.runs) - result.resumed
     out_console.print(
         f"{ran} runs in {elapsed:.1f} s (wall clock)"
         + (f"; {result.resumed} were already done" if result.resumed else "")
         + f". Results in {target}: runs/ (one row per run), by_point.csv"
-        + ("" if no_figures else ", figures/"),
+        + ("" if no_figures else f", {FIGURES_DIR}/"),
         highlight=False,
     )
     if sensitivity:
         _sensitivity(target, None, None)
 
 
-def _design_table(spec) -> Table:  # noqa: ANN001 - sim.experiments.sweep_file.Sweep, imported lazily
-    table = Table(title=f"{spec.name}: {spec.design} design (base {Path(spec.base_ref).name}, seed {spec.seed})")
+def _design_table(sweep: Sweep) -> Table:
+    """The sweep's parameters and the values each takes (``--dry-run``)."""
+    table = Table(title=f"{sweep.name}: {sweep.design} design (base {Path(sweep.base_ref).name}, seed {sweep.seed})")
     table.add_column("parameter", no_wrap=True)
     table.add_column("values")
-    for p in spec.parameters:
+    for p in sweep.parameters:
         if p.kind == "levels":
             values = ", ".join(str(v) for v in p.levels)
         else:
@@ -253,14 +265,16 @@ def _design_table(spec) -> Table:  # noqa: ANN001 - sim.experiments.sweep_file.S
 
 
 def _sensitivity(results: Path, metric: list[str] | None, out: Path | None) -> None:
-    from sim.experiments.sensitivity import SENSITIVITY_DIR, analyse, check_out_dir, write_sensitivity
+    """Compute, write and print the indices of the sweep in ``results`` (``pathways sensitivity``)."""
+    from sim.experiments.sensitivity import analyse
     from sim.experiments.sweeps import open_results
+    from sim.reports.sensitivity_report import SENSITIVITY_DIR, check_sensitivity_out_dir, write_sensitivity
 
     try:
         swept = open_results(results)
         result = analyse(swept, metric or None)
         target = (out or swept.path / SENSITIVITY_DIR).resolve()
-        problem = check_out_dir(target)
+        problem = check_sensitivity_out_dir(target)
         if problem:
             raise ScenarioError(f"--out {target}", [problem])
     except ScenarioError as exc:

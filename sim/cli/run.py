@@ -14,7 +14,9 @@ from sim import config as scenarios
 from sim.cli.common import fail, out_console, run_overrides
 from sim.config import ScenarioError
 
-HEADLINE = (
+#: The rows the run table shows first (the temporary stays in detail, then returns to treatment
+#: and relapse); every other metric follows in the order of ``summary.json``.
+FIRST_IN_RUN_TABLE = (
     "temp_occupancy_mean",
     "temp_share_over_90d",
     "temp_days_mean",
@@ -27,6 +29,7 @@ HEADLINE = (
 
 
 def _format(value: float | None, unit: str) -> str:
+    """A value of ``summary.json`` for the run table: shares as percentages, one decimal."""
     if value is None:
         return "-"
     if unit == "share":
@@ -35,7 +38,11 @@ def _format(value: float | None, unit: str) -> str:
 
 
 def results_table(summary: dict[str, Any]) -> Table:
-    """The readable table of outcomes printed after a run."""
+    """The readable table of outcomes printed after a run.
+
+    Args:
+        summary: The content of the run's ``summary.json``.
+    """
     table = Table(title=f"{summary['scenario']}: {summary['replications']} replications, seed {summary['seed']}")
     table.add_column("metric", no_wrap=True)
     table.add_column("mean", justify="right", no_wrap=True)
@@ -43,7 +50,7 @@ def results_table(summary: dict[str, Any]) -> Table:
     table.add_column("unit", no_wrap=True)
     table.add_column("what it is (docs/metrics.md)")
     metrics = summary["metrics"]
-    order = [*HEADLINE, *(m for m in metrics if m not in HEADLINE)]
+    order = [*FIRST_IN_RUN_TABLE, *(m for m in metrics if m not in FIRST_IN_RUN_TABLE)]
     for name in order:
         m = metrics[name]
         lo, hi = m["ci95"]
@@ -72,21 +79,21 @@ def run(
     from sim.reports.run_output import write_run
 
     try:
-        cfg = scenarios.load(scenario, overrides=run_overrides(seed, replications, years), set_args=set_ or None)
+        loaded = scenarios.load(scenario, overrides=run_overrides(seed, replications, years), set_args=set_ or None)
     except ScenarioError as exc:
         fail(exc)
-    target = out or default_out_dir(cfg.name)
+    target = out or default_out_dir(loaded.name)
     problem = check_out_dir(target)
     if problem:
         fail(ScenarioError(f"--out {target}", [problem]))
     started = time.perf_counter()
-    result = run_scenario(cfg, workers=workers, progress=sys.stderr.isatty())
+    result = run_scenario(loaded, workers=workers, progress=sys.stderr.isatty())
     elapsed = time.perf_counter() - started
     written = write_run(result, target, extra=None if no_figures else lambda folder: write_figures(result, folder))
     out_console.print(results_table(result.summary))
     out_console.print(
-        f"{cfg.run.replications} replications of {cfg.run.years:g} years in {elapsed:.1f} s "
-        f"({elapsed / cfg.run.replications:.2f} s per replication, wall clock).",
+        f"{loaded.run.replications} replications of {loaded.run.years:g} years in {elapsed:.1f} s "
+        f"({elapsed / loaded.run.replications:.2f} s per replication, wall clock).",
         highlight=False,
     )
     out_console.print(f"Results written to {written}", highlight=False)

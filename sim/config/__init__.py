@@ -7,6 +7,7 @@ are re-exported here, so ``from sim import config`` gives the whole public surfa
 
 from sim.config.loading import (
     SCENARIO_DIR,
+    flatten,
     load,
     lookup,
     nest,
@@ -36,6 +37,7 @@ __all__ = [
     "ScenarioError",
     "StockConfig",
     "UnitTypeConfig",
+    "flatten",
     "load",
     "lookup",
     "nest",

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.config.schema import NEED_LEVELS, Scenario, ScenarioError
+from sim.config.units import DAYS_PER_YEAR
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios"
 
@@ -100,6 +101,26 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
+    return out
+
+
+def flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"run": {"years": 6}, "a.b": 1}`` -> ``{"run.years": 6, "a.b": 1}``: the inverse of :func:`nest`.
+
+    Args:
+        table: A nested table; its keys may already be dotted.
+        prefix: Put in front of every key (used for the tables inside ``table``).
+
+    Returns:
+        One entry per value that is not a table, under its dotted key.
+    """
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, full + "."))
+        else:
+            out[full] = value
     return out
 
 
@@ -228,7 +249,7 @@ def _cross_check(s: Scenario) -> list[str]:
     if s.run.warmup_days >= s.total_days:
         problems.append(
             f"run.warmup_days = {s.run.warmup_days!r}: must be shorter than the run "
-            f"({s.total_days:g} days = run.years * 365)"
+            f"({s.total_days:g} days = run.years * {DAYS_PER_YEAR:g})"
         )
     for tname, t in s.stock.types.items():
         for zone, n in t.units.items():
@@ -243,6 +264,51 @@ def _cross_check(s: Scenario) -> list[str]:
             )
         if add.zone not in zones:
             problems.append(f"stock.additions.{i}.zone = {add.zone!r}: unknown zone; zones are {sorted(zones)}")
+    problems += _size_check(s)
+    return problems
+
+
+#: People one replication may take in (day-0 population, day-0 tenants and expected arrivals): a
+#: replication keeps its records in memory, about 1 KB per person who entered, so a million
+#: people is about 1 GB per worker. The baseline takes in about 1,000.
+MAX_PEOPLE_PER_RUN = 1_000_000
+#: Municipal units in one run (day-0 stock and additions).
+MAX_UNITS = 1_000_000
+#: Allocation meetings, or samples of the counts, in one run.
+MAX_RECURRING = 1_000_000
+
+
+def _size_check(s: Scenario) -> list[str]:
+    """Whether one replication fits in memory and time: people, units, meetings and samples."""
+    problems = []
+    day0_units = sum(n for t in s.stock.types.values() for n in t.units.values())
+    units = day0_units + sum(add.count for add in s.stock.additions)
+    if units > MAX_UNITS:
+        problems.append(
+            f"stock: {units:,} units in all (stock.types.*.units and stock.additions); allowed is at most "
+            f"{MAX_UNITS:,} in one run"
+        )
+    init, inflow = s.initial, s.inflow
+    people = (
+        init.in_treatment + init.in_prison + init.in_temporary + init.on_street + init.housed_share * day0_units
+        + (inflow.treatment_referrals_per_year + inflow.prison_releases_per_year + inflow.nav_homeless_per_year)
+        * s.run.years
+    )  # fmt: skip
+    if people > MAX_PEOPLE_PER_RUN:
+        problems.append(
+            f"inflow: about {people:,.0f} people would enter one replication (the initial population plus "
+            f"inflow.*_per_year x run.years = {s.run.years:g}); allowed is at most {MAX_PEOPLE_PER_RUN:,}: "
+            "lower the inflow or run.years"
+        )
+    for key, interval in (
+        ("housing_office.meeting_interval_days", s.housing_office.meeting_interval_days),
+        ("run.sample_every_days", s.run.sample_every_days),
+    ):
+        if s.total_days / interval > MAX_RECURRING:
+            problems.append(
+                f"{key} = {interval!r}: {s.total_days / interval:,.0f} in a run of {s.total_days:g} days; allowed "
+                f"is at most {MAX_RECURRING:,} (an interval of at least {s.total_days / MAX_RECURRING:.3g} days)"
+            )
     return problems
 
 

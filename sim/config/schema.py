@@ -14,9 +14,38 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.config.units import DAYS_PER_YEAR
 
-Probability = Field(ge=0.0, le=1.0)
 NEED_LEVELS = ("low", "medium", "high", "rop")
-Count = Annotated[int, Field(ge=0)]
+
+# Upper bounds, each with its reason. A scenario describes one municipality: Norway's largest has
+# about 720,000 inhabitants and the whole country counted about 3,300 homeless people in 2020, so
+# no count of people, places or units of one kind, and no stream of arrivals, comes near these
+# limits. They stop a slip of the keyboard (1e300, a count of 10^12) from reaching the model,
+# where it would exhaust the memory or never end: what ``validate`` accepts, ``run`` completes.
+MAX_COUNT = 100_000  # people, beds, places or units of one kind in one zone
+MAX_PER_YEAR = 100_000.0  # arrivals of one kind per year
+MAX_RATE_PER_DAY = 100.0  # a hazard of 100 a day: the event comes within about 15 minutes
+MAX_RATE_PER_YEAR = MAX_RATE_PER_DAY * DAYS_PER_YEAR
+MAX_MULTIPLIER = 1_000.0  # a factor on a hazard
+MAX_DAYS = 100 * DAYS_PER_YEAR  # a duration, delay or window: a century
+MAX_YEARS = 200.0  # length of a run
+# A duration's coefficient of variation: the gamma distribution's shape is 1/cv^2; from 0.001
+# (practically a fixed length, shape 10^6) to 10 (shape 0.01), the range Python's sampler handles.
+MIN_CV, MAX_CV = 0.001, 10.0
+MAX_WEIGHT = 1e6  # a relative weight (only ratios matter)
+# A tenancy: at least a day (renewals add one tenancy at a time), at most 10^9 days, which the
+# verification queues use for a tenancy that never ends in practice.
+MIN_TENANCY_DAYS, MAX_TENANCY_DAYS = 1.0, 1e9
+
+Probability = Field(ge=0.0, le=1.0)
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+PerYear = Annotated[float, Field(ge=0, le=MAX_PER_YEAR)]
+RatePerDay = Annotated[float, Field(ge=0, le=MAX_RATE_PER_DAY)]
+RatePerYear = Annotated[float, Field(ge=0, le=MAX_RATE_PER_YEAR)]
+Multiplier = Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]
+Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
+CV = Annotated[float, Field(ge=MIN_CV, le=MAX_CV)]
+Weight = Annotated[float, Field(le=MAX_WEIGHT)]
 
 
 class ScenarioError(Exception):
@@ -35,10 +64,10 @@ class _Section(BaseModel):
 class RunConfig(_Section):
     """How long to simulate and what to discard."""
 
-    years: float = Field(gt=0, le=200)
-    warmup_days: float = Field(ge=0)
+    years: float = Field(gt=0, le=MAX_YEARS)
+    warmup_days: Days
     replications: int = Field(ge=1, le=100_000)
-    sample_every_days: float = Field(gt=0)
+    sample_every_days: PositiveDays
 
 
 class ZonesConfig(_Section):
@@ -50,35 +79,35 @@ class ZonesConfig(_Section):
 class PopulationConfig(_Section):
     """Who the people are when they enter the system (mechanism 11)."""
 
-    need_shares: dict[Literal["low", "medium", "high", "rop"], float]
+    need_shares: dict[Literal["low", "medium", "high", "rop"], Weight]
     female_share: float = Probability
     age_mean_years: float = Field(ge=18, le=90)
-    age_sd_years: float = Field(ge=0)
+    age_sd_years: float = Field(ge=0, le=100)
     age_min_years: float = Field(ge=16)
     age_max_years: float = Field(le=100)
     competence_mean: dict[Literal["low", "medium", "high", "rop"], float]
     competence_sd: float = Field(ge=0, le=1)
-    preferred_zone_weights: dict[str, float]
-    network_zone_weights: dict[str, float]
+    preferred_zone_weights: dict[str, Weight]
+    network_zone_weights: dict[str, Weight]
     prefers_network_zone_prob: float = Probability
 
 
 class InflowConfig(_Section):
     """New people entering the system (Poisson arrivals)."""
 
-    treatment_referrals_per_year: float = Field(ge=0)
-    prison_releases_per_year: float = Field(ge=0)
-    nav_homeless_per_year: float = Field(ge=0)
+    treatment_referrals_per_year: PerYear
+    prison_releases_per_year: PerYear
+    nav_homeless_per_year: PerYear
     new_person_using_prob: float = Probability
 
 
 class InitialConfig(_Section):
     """The population already in the system at day 0."""
 
-    in_treatment: int = Field(ge=0)
-    in_prison: int = Field(ge=0)
-    in_temporary: int = Field(ge=0)
-    on_street: int = Field(ge=0)
+    in_treatment: Count
+    in_prison: Count
+    in_temporary: Count
+    on_street: Count
     housed_share: float = Probability
     using_share: float = Probability
 
@@ -86,28 +115,28 @@ class InitialConfig(_Section):
 class TreatmentConfig(_Section):
     """Inpatient substance treatment (TSB): beds, a queue and a length of stay."""
 
-    beds: int = Field(ge=0)
-    stay_days_mean: float = Field(gt=0)
-    stay_days_cv: float = Field(gt=0)
-    referral_rate_per_day_using: float = Field(ge=0)
-    homeless_referral_multiplier: float = Field(ge=0)
+    beds: Count
+    stay_days_mean: PositiveDays
+    stay_days_cv: CV
+    referral_rate_per_day_using: RatePerDay
+    homeless_referral_multiplier: Multiplier
 
 
 class PrisonConfig(_Section):
     """Prison: incarceration of people in active use, and sentence length."""
 
-    incarceration_rate_per_year_using: float = Field(ge=0)
-    sentence_days_mean: float = Field(gt=0)
-    sentence_days_cv: float = Field(gt=0)
+    incarceration_rate_per_year_using: RatePerYear
+    sentence_days_mean: PositiveDays
+    sentence_days_cv: CV
 
 
 class CoordinationConfig(_Section):
     """Coordination between institutions and the housing office (mechanism 2)."""
 
     application_timing: Literal["admission", "discharge"]
-    notice_delay_days: float = Field(ge=0)
+    notice_delay_days: Days
     hold_discharge_share: float = Probability
-    hold_max_days: float = Field(ge=0)
+    hold_max_days: Days
     institution_priority: bool
 
 
@@ -123,21 +152,21 @@ class TemporaryConfig(_Section):
 
     capacity: Count | Literal["unlimited"]
     staffed: bool
-    leave_rate_per_day: float = Field(ge=0)
-    street_to_nav_rate_per_day: float = Field(ge=0)
+    leave_rate_per_day: RatePerDay
+    street_to_nav_rate_per_day: RatePerDay
 
 
 class HousingOfficeConfig(_Section):
     """The housing office: waiting list, allocation meetings and matching (mechanism 6)."""
 
-    meeting_interval_days: float = Field(gt=0)
+    meeting_interval_days: PositiveDays
     allocate_on_vacancy: bool
     rule: Literal["fcfs", "need_priority", "best_fit"]
-    processing_days: float = Field(ge=0)
-    move_in_delay_days_mean: float = Field(ge=0)
-    move_in_delay_days_cv: float = Field(gt=0)
+    processing_days: Days
+    move_in_delay_days_mean: Days
+    move_in_delay_days_cv: CV
     require_housing_ready: bool
-    move_on_lead_days: float = Field(ge=0)
+    move_on_lead_days: Days
 
 
 class ChoiceConfig(_Section):
@@ -147,44 +176,44 @@ class ChoiceConfig(_Section):
     after_limit: Literal["must_accept", "back_of_queue", "lower_priority", "temporary_only"]
     decline_prob_preferred_zone: float = Probability
     decline_prob_other_zone: float = Probability
-    decline_multiplier_in_temporary: float = Field(ge=0)
-    reapply_after_days: float = Field(ge=0)
+    decline_multiplier_in_temporary: Multiplier
+    reapply_after_days: Days
 
 
 class FollowupConfig(_Section):
     """Follow-up teams in the home (mechanism 9)."""
 
-    capacity: int = Field(ge=0)
+    capacity: Count
     min_need: Literal["low", "medium", "high", "rop"]
-    duration_days: float = Field(gt=0)
+    duration_days: PositiveDays
     end_on_no_contact: bool
-    no_contact_rate_per_day_using: float = Field(ge=0)
-    relapse_multiplier: float = Field(ge=0)
-    eviction_multiplier: float = Field(ge=0)
+    no_contact_rate_per_day_using: RatePerDay
+    relapse_multiplier: Multiplier
+    eviction_multiplier: Multiplier
 
 
 class RelapseConfig(_Section):
     """Relapse and remission hazards (mechanism 8)."""
 
-    rate_per_day: float = Field(ge=0)
-    early_multiplier: float = Field(ge=0)
-    early_window_days: float = Field(ge=0)
-    street_multiplier: float = Field(ge=0)
-    temporary_multiplier: float = Field(ge=0)
-    temporary_staffed_multiplier: float = Field(ge=0)
-    network_zone_multiplier: float = Field(ge=0)
-    remission_rate_per_day: float = Field(ge=0)
+    rate_per_day: RatePerDay
+    early_multiplier: Multiplier
+    early_window_days: Days
+    street_multiplier: Multiplier
+    temporary_multiplier: Multiplier
+    temporary_staffed_multiplier: Multiplier
+    network_zone_multiplier: Multiplier
+    remission_rate_per_day: RatePerDay
     competence_loss: float = Field(ge=0, le=1)
 
 
 class EvictionConfig(_Section):
     """Eviction hazard for tenants of municipal housing (mechanism 4)."""
 
-    rate_per_day: float = Field(ge=0)
-    using_in_intolerant_multiplier: float = Field(ge=0)
-    using_in_tolerant_multiplier: float = Field(ge=0)
-    mismatch_multiplier_per_level: float = Field(ge=1)
-    low_competence_multiplier: float = Field(ge=0)
+    rate_per_day: RatePerDay
+    using_in_intolerant_multiplier: Multiplier
+    using_in_tolerant_multiplier: Multiplier
+    mismatch_multiplier_per_level: float = Field(ge=1, le=MAX_MULTIPLIER)
+    low_competence_multiplier: Multiplier
     to_temporary_prob: float = Probability
     tenancy_end_to_temporary_prob: float = Probability
 
@@ -192,15 +221,15 @@ class EvictionConfig(_Section):
 class ExitsConfig(_Section):
     """Leaving the system: own housing, moving away, death."""
 
-    own_housing_rate_per_year_housed: float = Field(ge=0)
-    own_housing_rate_per_year_homeless: float = Field(ge=0)
+    own_housing_rate_per_year_housed: RatePerYear
+    own_housing_rate_per_year_homeless: RatePerYear
     own_housing_min_competence: float = Field(ge=0, le=1)
-    own_housing_using_multiplier: float = Field(ge=0)
-    move_away_rate_per_year: float = Field(ge=0)
-    mortality_per_100_person_years: float = Field(ge=0)
-    mortality_using_multiplier: float = Field(ge=0)
-    mortality_early_multiplier: float = Field(ge=0)
-    mortality_early_window_days: float = Field(ge=0)
+    own_housing_using_multiplier: Multiplier
+    move_away_rate_per_year: RatePerYear
+    mortality_per_100_person_years: float = Field(ge=0, le=100 * MAX_RATE_PER_YEAR)
+    mortality_using_multiplier: Multiplier
+    mortality_early_multiplier: Multiplier
+    mortality_early_window_days: Days
 
 
 class UnitTypeConfig(_Section):
@@ -208,22 +237,22 @@ class UnitTypeConfig(_Section):
 
     support_level: int = Field(ge=0, le=3)
     tolerates_use: bool
-    tenancy_days: float = Field(gt=0)
+    tenancy_days: float = Field(ge=MIN_TENANCY_DAYS, le=MAX_TENANCY_DAYS)
     renewable: bool
     renewal_requires_not_using: bool
-    relapse_multiplier: float = Field(ge=0)
-    eviction_multiplier: float = Field(ge=0)
+    relapse_multiplier: Multiplier
+    eviction_multiplier: Multiplier
     competence_gain_per_year: float = Field(ge=0, le=1)
-    units: dict[str, int]
+    units: dict[str, Count]
 
 
 class StockAddition(_Section):
     """New units added to the stock on a given day."""
 
-    day: float = Field(ge=0)
+    day: float = Field(ge=0, le=MAX_YEARS * DAYS_PER_YEAR)
     type: str
     zone: str
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, le=MAX_COUNT)
 
 
 class StockConfig(_Section):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.config import Scenario
 from sim.measures.metrics import replication_metrics, summarise
+from sim.measures.patterns import face_validity_measures, pattern_measures
 from sim.model import HousingModel
 
 
@@ -60,11 +61,31 @@ def run_replication(scenario: Scenario, index: int, seed: int) -> Replication:
     return Replication(index, seed, metrics, spells, states)
 
 
-def measure_replication(scenario: Scenario, seed: int) -> dict[str, float]:
-    """Run one replication and return only its metrics (what a sweep keeps; cheap to send back)."""
+def measure_replication(
+    scenario: Scenario, seed: int, patterns: bool = False, face: bool = False
+) -> dict[str, float]:
+    """Run one replication and return only its numbers (what a sweep or a calibration keeps;
+    cheap to send back).
+
+    Args:
+        scenario: The validated scenario.
+        seed: The replication's seed.
+        patterns: Also the calibration patterns' measures
+            (:func:`sim.measures.patterns.pattern_measures`).
+        face: Also the face-validity measures (:func:`sim.measures.patterns.face_validity_measures`).
+
+    Returns:
+        Every metric of ``sim.measures.metrics``, then the measures asked for, by name.
+    """
     model = HousingModel(scenario, seed=seed)
     model.run()
-    return replication_metrics(model.records, scenario.run.warmup_days, scenario.total_days)
+    warmup, end = scenario.run.warmup_days, scenario.total_days
+    out = replication_metrics(model.records, warmup, end)
+    if patterns:
+        out.update(pattern_measures(model.records, warmup, end))
+    if face:
+        out.update(face_validity_measures(model.records, warmup, end))
+    return out
 
 
 def _replication_job(slot: int, scenario: Scenario, index: int, seed: int) -> Replication:

@@ -14,6 +14,8 @@ deterministic function of the parameters, as Sobol and Morris assume.
 
 Both tables carry ``noise_share`` (:func:`noise_share`): how much of the variance of the point
 means is replication noise rather than the parameters' doing (with two or more replications).
+
+This module computes; :mod:`sim.reports.sensitivity_report` writes the tables and draws the plot.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import files as storage
 from sim.config import ScenarioError
-from sim.experiments.sweeps import SweepResults, open_results
+from sim.experiments.designs import SENSITIVITY_DESIGNS, salib_problem
+from sim.experiments.sweeps import SweepResults
+from sim.measures.statistics import CONFIDENCE
 
-SENSITIVITY_DIR = "sensitivity"
-RESAMPLES = 1000
-CONF_LEVEL = 0.95
+RESAMPLES = 1000  # bootstrap resamples behind every index's confidence interval (SALib's default)
+#: A metric whose point means are more than this share replication noise gets a note: its indices
+#: mostly split noise among the parameters.
+NOISY_SHARE = 0.2
 
 
 @dataclass
@@ -44,7 +48,7 @@ class SensitivityResult:
         table: One row per (metric, parameter) with the indices (see the module's docstring).
         pairs: Second-order Sobol indices (metric, parameter_1, parameter_2, S2, S2_conf), or empty.
         notes: Metrics that could not be analysed, and why.
-        path: The folder written, or ``None``.
+        path: The folder written (set by the caller that writes it), or ``None``.
     """
 
     design: str
@@ -60,6 +64,15 @@ class SensitivityResult:
 def analyse(results: SweepResults, metrics: list[str] | None = None, *, seed: int | None = None) -> SensitivityResult:
     """Compute the indices for ``metrics`` (default: every metric the sweep kept).
 
+    Args:
+        results: A complete sweep's results (:func:`sim.experiments.sweeps.open_results`, or
+            :meth:`~sim.experiments.sweeps.SweepResult.as_results` for a sweep in memory).
+        metrics: Metrics to analyse.
+        seed: Seed of the bootstrap (default: the sweep's).
+
+    Returns:
+        The indices; nothing is written.
+
     Raises:
         ScenarioError: The sweep is not a Sobol or Morris design, is not complete, or a metric
             was not kept.
@@ -67,7 +80,7 @@ def analyse(results: SweepResults, metrics: list[str] | None = None, *, seed: in
     manifest = results.manifest
     source = str(results.path)
     design = manifest["design"]
-    if design not in ("sobol", "morris"):
+    if design not in SENSITIVITY_DESIGNS:
         raise ScenarioError(
             source, [f"design = {design!r}: sensitivity indices need a sweep with design = \"sobol\" or \"morris\""]
         )
@@ -76,8 +89,8 @@ def analyse(results: SweepResults, metrics: list[str] | None = None, *, seed: in
         raise ScenarioError(
             source,
             [
-                f"{missing} of {manifest['n_runs']} runs are missing; "
-                "finish the sweep first (pathways sweep FILE --out RESULTS --resume)"
+                (f"{missing} of {manifest['n_runs']} runs are missing; "
+                "finish the sweep first (pathways sweep FILE --out RESULTS --resume)")
             ],
         )
     kept = list(manifest["metrics"])
@@ -88,7 +101,7 @@ def analyse(results: SweepResults, metrics: list[str] | None = None, *, seed: in
             source, [f"--metric {', '.join(unknown)}: not kept by this sweep; its metrics are: {', '.join(kept)}"]
         )
     names = [p["key"] for p in manifest["parameters"]]
-    problem = {"num_vars": len(names), "names": names, "bounds": [p["bounds"] for p in manifest["parameters"]]}
+    problem = salib_problem(names, [p["bounds"] for p in manifest["parameters"]])
     means = results.runs.groupby("point")[metrics].mean().sort_index()
     seed = manifest["seed"] if seed is None else seed
     rows: list[dict[str, Any]] = []
@@ -113,7 +126,7 @@ def analyse(results: SweepResults, metrics: list[str] | None = None, *, seed: in
         for row in r:
             row["noise_share"] = noise
         rows += r
-        if noise > 0.2:
+        if noise > NOISY_SHARE:
             notes.append(
                 f"{metric}: {noise:.0%} of the variance of the point means is replication noise; the indices "
                 "mix it with the parameters' effects. Use more replications or longer runs."
@@ -124,6 +137,7 @@ def analyse(results: SweepResults, metrics: list[str] | None = None, *, seed: in
 
 
 def _columns(design: str) -> list[str]:
+    """The index table's columns for ``design``."""
     if design == "sobol":
         return ["metric", "parameter", "S1", "S1_conf", "ST", "ST_conf", "noise_share"]
     return ["metric", "parameter", "mu_star", "mu_star_conf", "mu", "sigma", "noise_share"]
@@ -151,11 +165,12 @@ def noise_share(runs: pd.DataFrame, metric: str) -> float:
 def _sobol(
     problem: dict[str, Any], y: np.ndarray, manifest: dict[str, Any], metric: str, seed: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Sobol indices of one metric: one row per parameter (S1, ST) and one per pair (S2, with second order)."""
     from SALib.analyze import sobol
 
     second = bool(manifest["second_order"])
     si = sobol.analyze(
-        problem, y, calc_second_order=second, num_resamples=RESAMPLES, conf_level=CONF_LEVEL, seed=seed
+        problem, y, calc_second_order=second, num_resamples=RESAMPLES, conf_level=CONFIDENCE, seed=seed
     )
     names = problem["names"]
     rows = [
@@ -188,6 +203,7 @@ def _sobol(
 def _morris(
     problem: dict[str, Any], x: np.ndarray, y: np.ndarray, manifest: dict[str, Any], metric: str, seed: int
 ) -> list[dict[str, Any]]:
+    """Morris indices of one metric, one row per parameter; ``x`` are the points in design coordinates."""
     from SALib.analyze import morris
 
     si = morris.analyze(
@@ -195,7 +211,7 @@ def _morris(
         x,
         y,
         num_resamples=RESAMPLES,
-        conf_level=CONF_LEVEL,
+        conf_level=CONFIDENCE,
         num_levels=int(manifest["morris_levels"]),
         seed=seed,
     )
@@ -210,93 +226,3 @@ def _morris(
         }
         for i, name in enumerate(problem["names"])
     ]
-
-
-# ----------------------------------------------------------------------------- output
-
-
-def check_out_dir(out: Path) -> str | None:
-    """Why ``out`` cannot be (re)written, or ``None``: it must be new, empty, or an earlier analysis."""
-    return storage.check_out_dir(out, marker="sensitivity.csv", what="sensitivity results")
-
-
-def write_sensitivity(result: SensitivityResult, out: Path) -> Path:
-    """Write ``sensitivity.csv``/``.parquet`` (and ``sobol_pairs.csv``), and ``sensitivity.png``, all or nothing."""
-    out = Path(out).resolve()
-    problem = check_out_dir(out)
-    if problem:
-        raise ScenarioError(f"--out {out}", [problem])
-    with storage.replace_folder(out, marker="sensitivity.csv") as staging:
-        result.table.to_csv(staging / "sensitivity.csv", index=False)
-        result.table.to_parquet(staging / "sensitivity.parquet", index=False)
-        if not result.pairs.empty:
-            result.pairs.to_csv(staging / "sobol_pairs.csv", index=False)
-        if result.notes:
-            (staging / "notes.txt").write_text("\n".join(result.notes) + "\n", encoding="utf-8")
-        if not result.table.empty:
-            plot(result, staging / "sensitivity.png")
-    result.path = out
-    return out
-
-
-def plot(result: SensitivityResult, path: Path) -> None:
-    """One panel per metric: Sobol S1 and ST bars with intervals, or Morris mu* against sigma."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = list(dict.fromkeys(result.table["metric"]))
-    cols = min(2, len(metrics))
-    rows = math.ceil(len(metrics) / cols)
-    n_params = result.table["parameter"].nunique()
-    height = max(2.8, 0.45 * n_params + 1.4) if result.design == "sobol" else 4.0
-    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, height * rows), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics, strict=False):
-        t = result.table[result.table["metric"] == metric]
-        if result.design == "sobol":
-            pos = np.arange(len(t))
-            ax.barh(pos - 0.2, t["S1"], height=0.4, xerr=t["S1_conf"], capsize=3, label="first order S1")
-            ax.barh(pos + 0.2, t["ST"], height=0.4, xerr=t["ST_conf"], capsize=3, label="total ST")
-            ax.set_yticks(pos, t["parameter"], fontsize="small")
-            ax.invert_yaxis()
-            ax.axvline(0, color="black", linewidth=0.8)
-            ax.set_xlabel("Sobol index (95% CI)")
-            ax.legend(fontsize="small", loc="best")
-        else:
-            ax.errorbar(t["mu_star"], t["sigma"], xerr=t["mu_star_conf"], fmt="o", capsize=3)
-            for _, r in t.iterrows():
-                ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize="x-small",
-                            xytext=(4, 4), textcoords="offset points")
-            ax.set_xlabel("mu* (mean |elementary effect|, 95% CI)")
-            ax.set_ylabel("sigma")
-        noise = t["noise_share"].iloc[0]
-        ax.set_title(metric if math.isnan(noise) else f"{metric} (noise: {noise:.0%} of variance)",
-                     fontsize="medium")
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(metrics):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def sensitivity(
-    results: Path | str, metrics: list[str] | None = None, *, out: Path | str | None = None, write: bool = True
-) -> SensitivityResult:
-    """Read a sweep's results folder, compute the indices and (by default) write them.
-
-    Args:
-        results: The sweep's output folder.
-        metrics: Metrics to analyse (default: every metric the sweep kept).
-        out: Where to write (default: ``<results>/sensitivity``).
-        write: Write the table and the plot.
-
-    Returns:
-        The indices (``path`` set if written).
-    """
-    swept = open_results(results)
-    result = analyse(swept, metrics)
-    if write:
-        write_sensitivity(result, Path(out) if out is not None else swept.path / SENSITIVITY_DIR)
-    return result

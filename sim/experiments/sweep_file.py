@@ -1,4 +1,4 @@
-"""Sweep files: which parameters to vary, the design that picks the points, and what to keep.
+"""Sweep files: reading and checking them, and resolving them into a :class:`~sim.experiments.designs.Sweep`.
 
 A sweep file is TOML (see ``docs/experiments.md`` and ``scenarios/sweeps/``)::
 
@@ -17,7 +17,8 @@ A sweep file is TOML (see ``docs/experiments.md`` and ``scenarios/sweeps/``)::
 
 It is checked like a scenario file: pydantic, unknown keys refused, and every problem reported as
 one :class:`~sim.config.ScenarioError` line naming the file, the key, the value and what is
-allowed. Every point of the design is then checked as a scenario.
+allowed. Every point of the design is then checked as a scenario. What a loaded sweep is (its
+parameters, design, points and seeds) is in :mod:`sim.experiments.designs`.
 
 Integer parameters (``treatment.beds``, unit counts, ``choice.max_declines``) are rounded to the
 nearest integer; a ``range = [lo, hi]`` of an integer parameter is sampled on
@@ -26,13 +27,8 @@ nearest integer; a ``range = [lo, hi]`` of an integer parameter is sampled on
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import types
 import typing
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,9 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import config as sc
 from sim.config import Scenario, ScenarioError
+from sim.experiments.designs import DEFAULT_MORRIS_LEVELS, Design, Parameter, Sweep
 
-DESIGNS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
-DEFAULT_MORRIS_LEVELS = 4
 # Keys a sweep may not vary or fix in ``set``, with where they belong instead.
 RESERVED_KEYS = {
     "seed": "the sweep's own `seed = N` sets the seeds",
@@ -51,7 +46,8 @@ RESERVED_KEYS = {
     "description": "the sweep's `description` describes it",
     "run.replications": "each run is one replication; set `replications = N` at the top of the sweep file",
 }
-_DESIGN_TAG = 0x5EED  # separates the design's random stream from the runs' seeds
+#: A design's invalid points are listed until this many problems are shown; further ones are only counted.
+SHOWN_BAD_POINTS = 5
 
 
 class _Strict(BaseModel):
@@ -73,7 +69,7 @@ class SweepFile(_Strict):
     name: str | None = Field(default=None, min_length=1)
     description: str = ""
     base: str
-    design: Literal["grid", "lhs", "sobol", "morris"]
+    design: Design
     samples: int | None = Field(default=None, ge=1)
     replications: int = Field(ge=1, le=10_000)
     seed: int | None = Field(default=None, ge=0, lt=2**63)
@@ -83,244 +79,6 @@ class SweepFile(_Strict):
     morris_levels: int | None = Field(default=None, ge=2)
     set: dict[str, Any] = Field(default_factory=dict)
     parameters: list[ParameterSpec] = Field(min_length=1)
-
-
-# ----------------------------------------------------------------------------- resolved sweep
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A varied parameter, resolved against the scenario schema.
-
-    ``kind`` is ``"int"`` or ``"float"`` for a numeric ``range``, ``"levels"`` for a list of
-    values. ``column`` is how the values are stored in the results (``int``, ``float``, ``bool``
-    or ``str``; levels mixing numbers and text, like ``[0, 1, "unlimited"]``, are stored as text).
-    """
-
-    key: str
-    kind: Literal["int", "float", "levels"]
-    low: float | None = None
-    high: float | None = None
-    levels: tuple[Any, ...] | None = None
-    column: Literal["int", "float", "bool", "str"] = "float"
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The interval the design samples for this parameter (before rounding or picking a level)."""
-        if self.kind == "levels":
-            return 0.0, float(len(self.levels or ()))
-        if self.kind == "int":
-            return float(self.low) - 0.5, float(self.high) + 0.5
-        return float(self.low), float(self.high)
-
-    def value(self, x: float) -> Any:
-        """The scenario value at design coordinate ``x`` (rounded for integers, a level for levels)."""
-        if self.kind == "levels":
-            levels = self.levels or ()
-            return levels[min(max(int(math.floor(x)), 0), len(levels) - 1)]
-        if self.kind == "int":
-            return int(min(max(math.floor(x + 0.5), self.low), self.high))
-        return float(x)
-
-    def stored(self, value: Any) -> Any:
-        """``value`` as stored in the results' column."""
-        if self.column == "str":
-            return str(value).lower() if isinstance(value, bool) else str(value)
-        if self.column == "float":
-            return float(value)
-        return value
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """A validated sweep: the base scenario, the parameters, the design and the seeds."""
-
-    source: str
-    name: str
-    description: str
-    base: Scenario
-    base_ref: str
-    design: Literal["grid", "lhs", "sobol", "morris"]
-    samples: int | None
-    replications: int
-    seed: int
-    metrics: tuple[str, ...]
-    parameters: tuple[Parameter, ...]
-    common_random_numbers: bool = True
-    second_order: bool = False
-    morris_levels: int = DEFAULT_MORRIS_LEVELS
-    fixed: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def keys(self) -> list[str]:
-        """The varied parameters' dotted keys, in file order."""
-        return [p.key for p in self.parameters]
-
-    @cached_property
-    def design_matrix(self) -> np.ndarray:
-        """The design's points in design coordinates (one row per point, one column per parameter)."""
-        return design_matrix(self)
-
-    @property
-    def n_points(self) -> int:
-        """Number of points in the design."""
-        return int(self.design_matrix.shape[0])
-
-    @property
-    def n_runs(self) -> int:
-        """Number of runs: points times replications."""
-        return self.n_points * self.replications
-
-    def point_values(self, point: int) -> dict[str, Any]:
-        """The scenario value of every varied parameter at ``point``."""
-        row = self.design_matrix[point]
-        return {p.key: p.value(float(x)) for p, x in zip(self.parameters, row, strict=True)}
-
-    def scenario(self, point: int) -> Scenario:
-        """The validated scenario of ``point`` (the base with the point's values)."""
-        return sc.validate(with_values(self._base_data, self.point_values(point)), f"{self.name}, point {point}")
-
-    @cached_property
-    def _base_data(self) -> dict[str, Any]:
-        return self.base.to_dict()
-
-    def run_seed(self, run: int) -> int:
-        """The seed of run ``run`` (``point * replications + replication``).
-
-        With common random numbers, replication ``r`` of every point uses the ``r``-th child of
-        ``SeedSequence(seed)``, the same seed as replication ``r`` of ``pathways run`` with that
-        seed; otherwise run ``i`` uses the ``i``-th child. Either way the seed depends only on the
-        sweep seed and the run's index, never on the executor, the workers or a resume.
-        """
-        index = run % self.replications if self.common_random_numbers else run
-        return child_seed(self.seed, index)
-
-    def describe(self) -> str:
-        """One line: design, points, replications and runs."""
-        extra = f", N = {self.samples}" if self.samples is not None else ""
-        return (
-            f"{self.name}: {self.design} design{extra}, {len(self.parameters)} parameters, "
-            f"{self.n_points} points x {self.replications} replications = {self.n_runs} runs"
-        )
-
-    def to_manifest(self) -> dict[str, Any]:
-        """Everything that defines the sweep's results, as plain JSON data."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "base": self.base_ref,
-            "design": self.design,
-            "samples": self.samples,
-            "replications": self.replications,
-            "seed": self.seed,
-            "common_random_numbers": self.common_random_numbers,
-            "second_order": self.second_order,
-            "morris_levels": self.morris_levels,
-            "metrics": list(self.metrics),
-            "set": self.fixed,
-            "parameters": [
-                {
-                    "key": p.key,
-                    "kind": p.kind,
-                    "low": p.low,
-                    "high": p.high,
-                    "levels": list(p.levels) if p.levels is not None else None,
-                    "column": p.column,
-                    "bounds": list(p.bounds),
-                }
-                for p in self.parameters
-            ],
-            "n_points": self.n_points,
-            "n_runs": self.n_runs,
-        }
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """A hash of everything that determines the runs' rows (not the name or description)."""
-        data = {k: v for k, v in self.to_manifest().items() if k not in ("name", "description", "base")}
-        data["base_scenario"] = self.base.to_dict()
-        text = json.dumps(data, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def child_seed(seed: int, index: int) -> int:
-    """The 63-bit seed of the ``index``-th child of ``SeedSequence(seed)`` (as ``replication_seeds``)."""
-    child = np.random.SeedSequence(seed, spawn_key=(index,))
-    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def with_values(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with dotted keys set to ``values``; only the tables on the way are copied (``data`` is unchanged)."""
-    out = dict(data)
-    for key, value in values.items():
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            child = node.get(part)
-            node[part] = dict(child) if isinstance(child, dict) else {}
-            node = node[part]
-        node[leaf] = value
-    return out
-
-
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"run": {"years": 6}, "a.b": 1}`` -> ``{"run.years": 6, "a.b": 1}``."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        full = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, full + "."))
-        else:
-            out[full] = value
-    return out
-
-
-# ----------------------------------------------------------------------------- designs
-
-
-def design_matrix(sweep: Sweep) -> np.ndarray:
-    """The points of ``sweep``'s design, in design coordinates (see :attr:`Parameter.bounds`).
-
-    ``grid``: every combination of the parameters' levels (or ``steps`` values of a range), the
-    last parameter varying fastest; the coordinate is the level's index plus 0.5.
-    ``lhs``: ``samples`` points of ``scipy.stats.qmc.LatinHypercube``.
-    ``sobol``: SALib's Saltelli scheme, ``samples * (D + 2)`` points (``* (2D + 2)`` with second order).
-    ``morris``: SALib's Morris trajectories, ``samples * (D + 1)`` points.
-    """
-    params = sweep.parameters
-    seed = design_seed(sweep.seed)
-    if sweep.design == "grid":
-        axes = [np.arange(len(p.levels or ())) + 0.5 for p in params]
-        mesh = np.meshgrid(*axes, indexing="ij")
-        return np.column_stack([m.ravel() for m in mesh])
-    bounds = np.array([p.bounds for p in params], dtype=float)
-    if sweep.design == "lhs":
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=len(params), rng=np.random.default_rng(seed)).random(sweep.samples)
-        return qmc.scale(unit, bounds[:, 0], bounds[:, 1])
-    problem = salib_problem(sweep)
-    if sweep.design == "sobol":
-        from SALib.sample import sobol
-
-        return sobol.sample(problem, sweep.samples, calc_second_order=sweep.second_order, seed=seed)
-    from SALib.sample import morris
-
-    return morris.sample(problem, sweep.samples, num_levels=sweep.morris_levels, seed=seed)
-
-
-def design_seed(seed: int) -> int:
-    """The seed of the design's own random numbers (LHS permutations, Sobol scrambling, Morris starts)."""
-    return int(np.random.SeedSequence((seed, _DESIGN_TAG)).generate_state(1)[0])
-
-
-def salib_problem(sweep: Sweep) -> dict[str, Any]:
-    """The SALib problem: names and design bounds of the varied parameters."""
-    return {
-        "num_vars": len(sweep.parameters),
-        "names": sweep.keys,
-        "bounds": [list(p.bounds) for p in sweep.parameters],
-    }
 
 
 # ----------------------------------------------------------------------------- loading
@@ -367,13 +125,13 @@ def _resolve(spec: SweepFile, label: str, folder: Path, stem: str) -> Sweep:
         raise ScenarioError(
             label,
             [
-                f"base = {spec.base!r}: no such scenario file or shipped scenario; "
-                f"shipped: {', '.join(sc.scenario_names())}"
+                (f"base = {spec.base!r}: no such scenario file or shipped scenario; "
+                f"shipped: {', '.join(sc.scenario_names())}")
             ],
         ) from None
     base = sc.load(base_path)  # a broken base scenario reports its own file
 
-    fixed = _flatten(spec.set)
+    fixed = sc.flatten(spec.set)
     for key in fixed:
         if key in RESERVED_KEYS:
             problems.append(f"set.{key}: cannot be set in a sweep: {RESERVED_KEYS[key]}")
@@ -518,8 +276,8 @@ def _parameter(p: ParameterSpec, design: str, where: str, base: Scenario) -> tup
             ints = sorted({int(v) for v in np.floor(values + 0.5)})
             if len(ints) < p.steps:
                 return None, [
-                    f"{where} steps = {p.steps}: {p.key} is an integer and range = {p.range!r} holds only "
-                    f"{int(high - low) + 1} whole numbers; use steps <= {int(high - low) + 1}"
+                    (f"{where} steps = {p.steps}: {p.key} is an integer and range = {p.range!r} holds only "
+                    f"{int(high - low) + 1} whole numbers; use steps <= {int(high - low) + 1}")
                 ]
             return Parameter(p.key, "levels", levels=tuple(ints), column="int"), []
         return Parameter(p.key, "levels", levels=tuple(float(v) for v in values), column="float"), []
@@ -547,7 +305,11 @@ def _value_problem(base: Scenario, key: str, value: Any) -> str | None:
 
 
 def _check_points(sweep: Sweep, label: str) -> None:
-    """Every point of the design must be a valid scenario; report the first few that are not."""
+    """Every point of the design must be a valid scenario; report the first few that are not.
+
+    Raises:
+        ScenarioError: Naming the first invalid points and their problems.
+    """
     problems: list[str] = []
     bad = 0
     for point in range(sweep.n_points):
@@ -555,11 +317,11 @@ def _check_points(sweep: Sweep, label: str) -> None:
             sweep.scenario(point)
         except ScenarioError as exc:
             bad += 1
-            if len(problems) < 5:
+            if len(problems) < SHOWN_BAD_POINTS:
                 values = ", ".join(f"{k} = {v!r}" for k, v in sweep.point_values(point).items())
                 problems += [f"point {point} ({values}): {p}" for p in exc.problems]
     if bad:
-        if bad > 5:
+        if bad > SHOWN_BAD_POINTS:
             problems.append(f"... {bad} of {sweep.n_points} points are not valid scenarios; narrow the ranges")
         raise ScenarioError(label, problems)
 
@@ -608,6 +370,7 @@ def leaf_types(key: str) -> set[Any]:
 
 
 def _flatten_type(annotation: Any) -> set[Any]:
+    """The types and literal values a type annotation allows, with ``Annotated`` and unions unpacked."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _flatten_type(typing.get_args(annotation)[0])
@@ -619,6 +382,7 @@ def _flatten_type(annotation: Any) -> set[Any]:
 
 
 def _describe(allowed: set[Any]) -> str:
+    """``it takes float or int``: what :func:`leaf_types` found, for a message."""
     names = sorted(a.__name__ if isinstance(a, type) else repr(a) for a in allowed)
     return "it takes " + " or ".join(names)
 
@@ -650,6 +414,7 @@ def _format_errors(exc: ValidationError, data: dict[str, Any]) -> list[str]:
 
 
 def _message(err: dict[str, Any]) -> str:
+    """What one pydantic error allows, in a few words (``>= 1``, ``at least 2 items``)."""
     ctx = err.get("ctx") or {}
     bounds = {
         "greater_than_equal": f">= {ctx.get('ge')}",

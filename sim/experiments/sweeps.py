@@ -7,13 +7,15 @@ A sweep's output folder::
     points.parquet         one row per point: its parameter values and design coordinates
     runs/run-0000042.parquet   one file per finished run; read the folder as one dataset
     by_point.parquet, by_point.csv   mean of every kept metric at each point (when complete)
-    figures/<metric>.png   the metric against the parameters (when complete)
+    figures/<metric>.png   the metric against the parameters (when complete; drawn by
+                           :mod:`sim.reports.sweep_figures`, which ``pathways sweep`` and
+                           ``sim.sweep`` call after :func:`run_sweep`)
 
 Each run's file is written to a hidden temporary file and moved into place with
 ``os.replace``, so a kill at any moment loses at most the runs in flight and never leaves a
 partial file where a reader looks (readers skip names starting with ``.``). ``resume=True``
 skips the runs whose files exist. Every run's seed depends only on the sweep seed and the run's
-index (:meth:`~sim.experiments.sweep_file.Sweep.run_seed`), so the rows are the same whatever the executor,
+index (:meth:`~sim.experiments.designs.Sweep.run_seed`), so the rows are the same whatever the executor,
 the number of workers, or how often the sweep was interrupted.
 """
 
@@ -33,15 +35,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import files
 from sim.config import Scenario, ScenarioError
-from sim.experiments.sweep_file import Sweep
+from sim.experiments.designs import Sweep
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
 POINTS = "points.parquet"
 BY_POINT = "by_point"
-FORMAT = 1
-RESULTS_DIR = Path(__file__).resolve().parent.parent.parent / "results" / "sweeps"
+FORMAT = 1  # the layout of a sweep's folder; open_results refuses any other
 _PART = re.compile(r"^run-(\d+)\.parquet$")
 _ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 ID_COLUMNS = ("run", "point", "replication", "seed")
@@ -81,9 +83,9 @@ class SweepResult:
         return self.by_point._repr_html_()
 
 
-def default_out_dir(sweep: Sweep) -> Path:
+def default_sweep_dir(sweep: Sweep) -> Path:
     """``results/sweeps/<sweep name>``."""
-    return RESULTS_DIR / sweep.name
+    return files.RESULTS_DIR / "sweeps" / sweep.name
 
 
 def schema(sweep: Sweep) -> pa.Schema:
@@ -118,18 +120,18 @@ def points_table(sweep: Sweep) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- the output folder
 
 
-def check_out_dir(out: Path, sweep: Sweep, *, resume: bool = False, overwrite: bool = False) -> str | None:
+def check_sweep_out_dir(out: Path, sweep: Sweep, *, resume: bool = False, overwrite: bool = False) -> str | None:
     """Why ``out`` cannot take this sweep's results, or ``None`` if it can.
 
-    A new or empty folder is fine. A folder holding this same sweep (same fingerprint) is fine
-    with ``resume``; a folder holding any sweep is fine with ``overwrite`` (it is replaced). Any
-    other folder is refused, so ``--out .`` never wipes a project.
+    First :func:`sim.files.check_out_dir`: a file, or a folder with other files in it (no
+    readable ``manifest.json``), is refused, so ``--out .`` never wipes a project; a new or empty
+    folder is fine. A folder holding this same sweep (same fingerprint) is fine with ``resume``;
+    a folder holding any sweep is fine with ``overwrite`` (it is replaced).
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        return "exists and is a file, not a folder; choose a folder for the results"
-    if not out.is_dir() or not any(out.iterdir()):
-        return None
+    problem = files.check_out_dir(out, marker=MANIFEST)
+    if problem is not None or not out.is_dir() or not any(out.iterdir()):
+        return problem
     manifest = _read_manifest(out)
     if manifest is None:
         return f"is a folder with other files in it (no {MANIFEST}); choose a new or empty folder"
@@ -150,6 +152,7 @@ def check_out_dir(out: Path, sweep: Sweep, *, resume: bool = False, overwrite: b
 
 
 def _read_manifest(out: Path) -> dict[str, Any] | None:
+    """The ``manifest.json`` in ``out``, or ``None`` if there is no readable one."""
     try:
         return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -195,6 +198,7 @@ def _start_folder(out: Path, sweep: Sweep, overwrite: bool) -> set[int]:
 
 
 def _write_run(out: Path, row: dict[str, Any], arrow_schema: pa.Schema) -> None:
+    """One finished run's row as ``runs/run-NNNNNNN.parquet``, written atomically."""
     table = pa.Table.from_pylist([row], schema=arrow_schema)
     _atomic_write(out / RUNS_DIR / f"run-{row['run']:07d}.parquet", lambda fh: pq.write_table(table, fh))
 
@@ -211,6 +215,7 @@ def _sweep_job(run: int, scenario: Scenario, seed: int, metrics: tuple[str, ...]
 
 
 def _tasks(sweep: Sweep, todo: list[int]) -> Iterator[tuple[int, Scenario, int, tuple[str, ...]]]:
+    """The arguments of :func:`_sweep_job` for each run in ``todo``; a point's scenario is built once."""
     cached: tuple[int, Scenario] | None = None
     for run in todo:
         point = run // sweep.replications
@@ -228,7 +233,6 @@ def run_sweep(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = False,
-    figures: bool = True,
     on_run: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepResult:
     """Run every run of ``sweep`` that is not finished yet, saving each as it finishes.
@@ -242,14 +246,15 @@ def run_sweep(
         resume: Continue the sweep already in ``out`` (must be the same sweep).
         overwrite: Discard a sweep already in ``out`` and start again.
         progress: Show a progress bar with the runs done and the time left.
-        figures: Write the figures when the sweep is complete.
         on_run: Called with each run's row once it is saved.
 
     Returns:
-        The rows of every finished run (all of them unless interrupted) and the means by point.
+        The rows of every finished run (all of them unless interrupted) and the means by point,
+        also written to ``by_point.parquet``/``.csv`` once the sweep is complete. Figures are
+        the caller's: :func:`sim.reports.sweep_figures.write_sweep_figures`.
 
     Raises:
-        ScenarioError: ``out`` cannot take the results (see :func:`check_out_dir`); nothing is written.
+        ScenarioError: ``out`` cannot take the results (see :func:`check_sweep_out_dir`); nothing is written.
     """
     from sim.experiments.executors import borrowed, open_executor, progress_bar, run_tasks
 
@@ -257,7 +262,7 @@ def run_sweep(
     done: set[int] = set()
     rows: list[dict[str, Any]] = []
     if path is not None:
-        problem = check_out_dir(path, sweep, resume=resume, overwrite=overwrite)
+        problem = check_sweep_out_dir(path, sweep, resume=resume, overwrite=overwrite)
         if problem:
             raise ScenarioError(f"--out {path}", [problem])
         done = _start_folder(path, sweep, overwrite)
@@ -298,11 +303,12 @@ def run_sweep(
         runs = _sorted(pa.Table.from_pylist(rows, schema=arrow_schema).to_pandas())
     result = SweepResult(sweep, runs, by_point(runs, points, sweep), path, resumed)
     if path is not None and result.complete:
-        _write_summary(result, figures)
+        _write_by_point(path, result.by_point)
     return result
 
 
 def _sorted(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs in run order, numbered from 0."""
     return runs.sort_values("run", kind="stable").reset_index(drop=True)
 
 
@@ -335,17 +341,12 @@ def by_point(runs: pd.DataFrame, points: pd.DataFrame, sweep: Sweep) -> pd.DataF
     return table.reset_index(drop=True)
 
 
-def _write_summary(result: SweepResult, figures: bool) -> None:
-    """``by_point.parquet``/``.csv`` and the figures, each written atomically."""
-    assert result.path is not None
-    table = pa.Table.from_pandas(result.by_point, preserve_index=False)
-    _atomic_write(result.path / f"{BY_POINT}.parquet", lambda fh: pq.write_table(table, fh))
-    text = result.by_point.to_csv(index=False)
-    _atomic_write(result.path / f"{BY_POINT}.csv", lambda fh: fh.write(text.encode()))
-    if figures:
-        from sim.reports.sweep_figures import write_sweep_figures
-
-        write_sweep_figures(result, result.path / "figures")
+def _write_by_point(out: Path, table: pd.DataFrame) -> None:
+    """``by_point.parquet`` and ``by_point.csv`` in ``out``, each written atomically."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    _atomic_write(out / f"{BY_POINT}.parquet", lambda fh: pq.write_table(arrow, fh))
+    text = table.to_csv(index=False)
+    _atomic_write(out / f"{BY_POINT}.csv", lambda fh: fh.write(text.encode()))
 
 
 @dataclass

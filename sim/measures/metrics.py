@@ -13,14 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.config import DAYS_PER_YEAR
+from sim.measures.episodes import homelessness_episodes
 from sim.measures.statistics import mean_ci
+from sim.measures.windows import share_followed_within
 from sim.model.records import Records, as_frame
 
 NORM_DAYS = 90.0  # the intended maximum stay in temporary housing (thesis 1, 5.2.2)
-READMISSION_WINDOW = 365.0
-RELAPSE_WINDOW = 90.0
-REVOLVING_DOOR_ADMISSIONS = 3
-HOMELESS = ("temporary", "street")
+READMISSION_WINDOW = 365.0  # days: readmission to treatment "within a year" (F11); also the revolving-door span
+RELAPSE_WINDOW = 90.0  # days: relapse "by 3 months" after a discharge (F12)
+REVOLVING_DOOR_ADMISSIONS = 3  # admissions within READMISSION_WINDOW that make a revolving door
 
 
 @dataclass(frozen=True)
@@ -65,35 +67,6 @@ def _share(hits: int, total: int) -> float:
     return hits / total if total else math.nan
 
 
-def _within(events: pd.DataFrame, starts: pd.DataFrame, window: float) -> int:
-    """How many rows of ``starts`` (person, day) have an event of the same person in (day, day + window]."""
-    if starts.empty or events.empty:
-        return 0
-    e_person, s_person = events["person"].to_numpy(), starts["person"].to_numpy()
-    e_day = events["day"].to_numpy(dtype=float)
-    s_day = starts["day"].to_numpy(dtype=float)
-    # Events sorted by (person, day); for each start, the first event of anyone after (person, day)
-    # in that order is the same person's next event, if there is one.
-    order = np.lexsort((e_day, e_person))
-    e_person, e_day = e_person[order], e_day[order]
-    nxt = _lex_searchsorted(e_person, e_day, s_person, s_day)
-    found = nxt < len(e_day)
-    nxt = np.minimum(nxt, len(e_day) - 1)
-    hits = found & (e_person[nxt] == s_person) & (e_day[nxt] <= s_day + window)
-    return int(hits.sum())
-
-
-def _lex_searchsorted(keys: np.ndarray, days: np.ndarray, q_keys: np.ndarray, q_days: np.ndarray) -> np.ndarray:
-    """For each query (key, day), the index of the first row of the (key, day)-sorted arrays that
-    comes after it (``searchsorted(..., side="right")`` on the pair). Exact: days are compared as
-    given, through their ranks, never combined into one float."""
-    _, codes = np.unique(np.concatenate([keys, q_keys]), return_inverse=True)
-    uniq_days, ranks = np.unique(np.concatenate([days, q_days]), return_inverse=True)
-    combined = codes.astype(np.int64) * (len(uniq_days) + 1) + ranks
-    n = len(keys)
-    return np.searchsorted(combined[:n], combined[n:], side="right")
-
-
 def temporary_stay_lengths(spells: pd.DataFrame, warmup: float, end: float) -> np.ndarray:
     """Lengths in days of the temporary stays the metrics count: those that began in the window
     and at least ``NORM_DAYS`` before its end (so a stay over the norm can be seen to be one)."""
@@ -113,7 +86,7 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     Returns:
         Metric name to value (``nan`` where a metric has no data, e.g. no discharges).
     """
-    years = (end - warmup) / 365.0
+    years = (end - warmup) / DAYS_PER_YEAR
     out: dict[str, float] = {}
 
     spells = records.frame("spells")
@@ -138,14 +111,12 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
 
     relapses = records.frame("relapses")
     early = dis_w[dis_w["day"] <= end - RELAPSE_WINDOW]
-    out["relapse_within_90d_share"] = _share(_within(relapses, early, RELAPSE_WINDOW), len(early))
+    out["relapse_within_90d_share"] = share_followed_within(relapses, early, RELAPSE_WINDOW)
 
     adm = records.frame("admissions")
     treat_adm = adm[adm["kind"] == "treatment"]
     treat_dis = dis_w[(dis_w["source"] == "treatment") & (dis_w["day"] <= end - READMISSION_WINDOW)]
-    out["readmission_within_365d_share"] = _share(
-        _within(treat_adm, treat_dis, READMISSION_WINDOW), len(treat_dis)
-    )
+    out["readmission_within_365d_share"] = share_followed_within(treat_adm, treat_dis, READMISSION_WINDOW)
     out["revolving_door_persons"] = float(_revolving_door(adm, warmup))
     out["repeat_homeless_persons"] = float(_repeat_homeless(spells, warmup))
 
@@ -186,19 +157,11 @@ def _revolving_door(admissions: pd.DataFrame, warmup: float) -> int:
 
 
 def _repeat_homeless(spells: pd.DataFrame, warmup: float) -> int:
-    """People with two or more homelessness episodes starting in the window.
-
-    An episode is a run of consecutive temporary/street spells; it starts when a person enters
-    temporary housing or the street from anywhere else (or arrives homeless).
-    """
+    """People with two or more homelessness episodes (``sim.measures.episodes``) starting in the window."""
     if spells.empty:
         return 0
-    s = spells.sort_values(["person", "start", "end"], kind="stable")
-    homeless = s["state"].isin(HOMELESS).to_numpy()
-    person = s["person"].to_numpy()
-    prev_homeless = np.r_[False, homeless[:-1]] & np.r_[False, person[1:] == person[:-1]]
-    starts = homeless & ~prev_homeless & (s["start"].to_numpy() >= warmup)
-    episodes = pd.Series(starts.astype(int)).groupby(person).sum()
+    s, starts = homelessness_episodes(spells, warmup)
+    episodes = pd.Series(starts.astype(int)).groupby(s["person"].to_numpy()).sum()
     return int((episodes >= 2).sum())
 
 

@@ -51,9 +51,18 @@ def order_applicants(
     With ``institution_first`` (coordinated discharge planning), people now in treatment or
     prison come before everyone else with the same penalty, so housing can be ready when they
     leave.
+
+    Args:
+        rule: The matching rule (``housing_office.rule``).
+        applications: The eligible applications.
+        institution_first: People in treatment or prison go first (``coordination.institution_priority``).
+
+    Returns:
+        The applications, first to be offered a unit first.
     """
 
     def inside(a: Application) -> int:
+        """0 for an applicant who goes before the others with the same penalty, else 1."""
         return 0 if institution_first and a.person.in_institution else 1
 
     if rule == "need_priority":
@@ -72,9 +81,14 @@ def vacancy_order(units: Iterable[Unit]) -> list[Unit]:
 def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> Unit:
     """The unit the meeting offers this applicant.
 
-    ``vacant`` is not empty and is in :func:`vacancy_order` (the meeting sorts it once, so an
-    offer costs nothing under fcfs: a meeting with many vacancies and offers is not quadratic).
     Ties under best_fit go to the unit vacant the longest.
+
+    Args:
+        rule: The matching rule (``housing_office.rule``).
+        application: The applicant's application.
+        vacant: The units still vacant at this meeting: not empty, and in :func:`vacancy_order`
+            (the meeting sorts them once, so an offer costs nothing under fcfs: a meeting with
+            many vacancies and offers is not quadratic).
     """
     if rule == "best_fit":
         person = application.person
@@ -89,6 +103,11 @@ def decline_probability(cfg: ChoiceConfig, in_preferred_zone: bool, in_temporary
 
     Offers outside the preferred zone are declined more often; people in temporary housing
     decline more often, since staying put is convenient (thesis 7.2.2).
+
+    Args:
+        cfg: The scenario's choice rules.
+        in_preferred_zone: The unit is in the zone the person prefers.
+        in_temporary: The person is in NAV temporary housing now.
     """
     p = cfg.decline_prob_preferred_zone if in_preferred_zone else cfg.decline_prob_other_zone
     if in_temporary:
@@ -101,6 +120,11 @@ def answer(cfg: ChoiceConfig, wants_to_decline: bool, declines_so_far: int) -> A
 
     Up to ``max_declines`` declines cost nothing. A decline beyond the limit is either not
     allowed (``must_accept``) or allowed at the cost named by ``after_limit``.
+
+    Args:
+        cfg: The scenario's choice rules.
+        wants_to_decline: The person would decline (drawn with :func:`decline_probability`).
+        declines_so_far: Declines on this application since the last penalty.
     """
     if not wants_to_decline:
         return Answer.ACCEPTED

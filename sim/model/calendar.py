@@ -1,18 +1,19 @@
-"""The model's calendar: its own pending events, in time order.
+"""The model's calendar: its pending events in time order, and the event loop that runs them.
 
 Every event of the model (a person's next clock, an arrival, an allocation meeting, a sample)
 is an entry ``[time, seq, action]``. Entries run in order of time; ties go to the entry
-scheduled first (``seq``). That is the order Mesa's own event list gives events of equal time
-and the default priority, which is all this model used, so the model gives the same results on
-either.
+scheduled first (``seq``), the order Mesa's event list gives events of equal time and equal
+priority.
 
-Why not Mesa's event list for these? A Mesa ``Event`` is a Python object with a weak reference
-to its callback and a Python ``__lt__``, so scheduling one and taking it off the heap costs about
-4 microseconds; this model schedules a few events per person and change of place, and that was
-the largest single cost of a run (see ``docs/performance.md``). A :class:`CalendarModel` (the
-base of ``HousingModel``) still runs on Mesa's clock (``run_until``, ``run_for``, ``step``,
-``model.time``) and runs events scheduled with ``model.schedule_event`` in time order together
-with these (at equal times, Mesa's first).
+The model owns its event loop outright (:class:`CalendarModel`: ``run_until``, ``run_for`` and
+``step`` run the calendar and nothing else) and uses only Mesa's public API: the agents'
+registry, the random number generators and ``model.time``. Why not Mesa's event list? A Mesa
+``Event`` is a Python object with a weak reference to its callback and a Python ``__lt__``, so
+scheduling one and taking it off the heap costs about 4 microseconds; this model schedules a few
+events per person and change of place, and that was the largest single cost of a run (see
+``docs/performance.md``). Running Mesa's list beside the calendar would need Mesa's private
+event list and time-advance method, which change between Mesa versions; the model schedules
+nothing there, so it does not run Mesa's list at all (``CalendarModel.schedule_event`` raises).
 
 Layout: entries due in the current window of ``WINDOW`` days are in a binary heap (``heapq``,
 compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is put into
@@ -33,11 +34,17 @@ import warnings
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from itertools import count
-from typing import Any
+from typing import Any, NoReturn
 
 import mesa
+from mesa.time import Priority, Schedule
 
 INF = float("inf")
+
+#: Cancelled entries held before the calendar considers a rebuild (:meth:`Calendar.compact`):
+#: often enough that memory stays flat in long runs, rarely enough that the one pass a rebuild
+#: takes costs nothing noticeable.
+COMPACT_AT = 1024
 
 # An entry: [time, seq, action]; ``action`` is ``None`` once cancelled or taken off to run.
 Entry = list
@@ -61,9 +68,9 @@ class Calendar:
     #: Days per window (a power of two, so window boundaries are exact floats).
     WINDOW = 1.0
 
-    def __init__(self, compact_at: int = 1024) -> None:
+    def __init__(self, compact_at: int = COMPACT_AT) -> None:
         self.compact_at = compact_at
-        self.now = 0.0  # the clock: nothing may be scheduled before it (set by whoever runs the calendar)
+        self.now = 0.0  # the clock: nothing may be scheduled before it (set by the loop that runs it)
         # Invariant: every entry in ``_heap`` is due before ``_horizon``, every entry in a bucket
         # at or after it; a window's bucket goes into the heap whole.
         self._heap: list[Entry] = []
@@ -77,6 +84,11 @@ class Calendar:
 
     def schedule(self, time: float, action: Callable[[], None]) -> Entry:
         """Call ``action()`` at ``time``; returns the entry (a handle for :meth:`cancel`).
+
+        Args:
+            time: When, in model time; entries at equal times run in the order scheduled.
+            action: Called with no arguments; held by strong reference until it runs or is
+                cancelled.
 
         Raises:
             ValueError: If ``time`` is before :attr:`now` (as Mesa's ``schedule_event``).
@@ -98,7 +110,11 @@ class Calendar:
         return entry
 
     def cancel(self, entry: Entry) -> None:
-        """Do not run this entry's action (a no-op if it already ran or was cancelled)."""
+        """Do not run this entry's action (a no-op if it already ran or was cancelled).
+
+        Args:
+            entry: What :meth:`schedule` returned.
+        """
         if entry[ACTION] is not None:
             entry[ACTION] = None
             self._cancelled += 1
@@ -155,49 +171,94 @@ class Calendar:
 
 
 class CalendarModel(mesa.Model):
-    """A Mesa model whose own events run from a :class:`Calendar` (``self.calendar``).
+    """A Mesa model that runs its own event loop over a :class:`Calendar` (``self.calendar``).
 
-    The clock (``model.time``, ``run_until``, ``run_for``, ``step``) and the agents are Mesa's.
-    Events scheduled with Mesa's ``schedule_event`` or ``schedule_recurring`` run in one time
-    order with the calendar's; at equal times Mesa's run first, whatever their priority (among
-    themselves they keep Mesa's order). Mesa's ``DEVSimulator`` is not supported: it takes
-    events off Mesa's list only.
+    Mesa gives the agents' registry, the random number generators and the ``time`` attribute;
+    this class advances the clock itself (:meth:`run_until`, :meth:`run_for`, :meth:`step`),
+    running the calendar's entries in order of time, then of scheduling, and nothing else. It
+    uses no private part of Mesa.
+
+    Mesa's own event list is not run, so Mesa's event scheduling is not supported:
+    :meth:`schedule_event` and :meth:`schedule_recurring` raise instead of taking events that
+    would never run (schedule on ``self.calendar``), and Mesa's ``DEVSimulator`` cannot drive
+    this model. The daily ``step`` event that ``mesa.Model.__init__`` puts on Mesa's list never
+    runs either, so Mesa never calls a ``step`` hook and ``steps`` counts only calls of
+    :meth:`step`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # ``mesa.Model.__init__`` sets ``self.step`` to a wrapper that advances Mesa's clock over
+        # Mesa's event list: take it off, so ``model.step()`` is this class's (a no-op if a
+        # version of Mesa does not set it).
+        vars(self).pop("step", None)
         self.calendar = Calendar()
 
-    def _next_mesa_time(self) -> float:
-        """Time of the earliest live event on Mesa's own list (``inf`` if none)."""
-        events = self._event_list._events  # read each time: Mesa's ``compact()`` replaces the list
-        while events and events[0].CANCELED:
-            heappop(events)  # as Mesa's own ``pop_event`` does with a cancelled event on top
-        return events[0].time if events else INF
+    def run_until(self, end_time: float) -> None:
+        """Run every entry due up to and including ``end_time`` in order, then set the clock to it.
 
-    def _advance_time(self, until: float) -> None:
-        """Run every event due up to ``until`` in time order, then set the clock to ``until``.
+        Args:
+            end_time: The time to run to; may be ``inf`` (run until nothing is left).
 
-        This is Mesa's ``Model._advance_time`` (behind ``run_until``, ``run_for`` and ``step``)
-        extended to the calendar.
+        Warns:
+            RuntimeWarning: If ``end_time`` is not after the current time (the clock does not
+                move and nothing runs).
         """
-        if until <= self.time:
-            warnings.warn(f"end time {until} is not after time {self.time}", RuntimeWarning, stacklevel=2)
+        if end_time <= self.time:
+            warnings.warn(f"end time {end_time} is not after time {self.time}", RuntimeWarning, stacklevel=2)
             return
         calendar = self.calendar
+        next_time, pop = calendar.next_time, calendar.pop
         while True:
-            when = calendar.next_time()
-            mesa_when = self._next_mesa_time() if self._event_list._events else INF
-            if mesa_when <= when:  # Mesa's event first, also at equal times
-                if mesa_when > until or mesa_when == INF:
-                    break
-                event = self._event_list.pop_event()
-                self.time = calendar.now = mesa_when
-                event.execute()
-            else:
-                if when > until:
-                    break
-                action = calendar.pop()
-                self.time = calendar.now = when
-                action()
-        self.time = calendar.now = until
+            when = next_time()
+            if when > end_time or when == INF:
+                break
+            action = pop()
+            self.time = calendar.now = when
+            action()
+        self.time = calendar.now = end_time
+
+    def run_for(self, duration: float) -> None:
+        """Run for ``duration`` time units from now (see :meth:`run_until`).
+
+        Args:
+            duration: Time units (days) to advance.
+        """
+        self.run_until(self.time + duration)
+
+    def step(self) -> None:
+        """Advance the clock by one time unit (one day), running every entry due (as Mesa's ``step``)."""
+        self.steps += 1
+        self.run_for(1.0)
+
+    def schedule_event(
+        self,
+        function: Callable[[], Any],
+        *,
+        at: float | None = None,
+        after: float | None = None,
+        priority: Priority = Priority.DEFAULT,
+    ) -> NoReturn:
+        """Not supported: this model does not run Mesa's event list.
+
+        Raises:
+            NotImplementedError: Always; schedule on ``model.calendar`` instead.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} runs its own calendar, not Mesa's event list: use "
+            "model.calendar.schedule(time, action)"
+        )
+
+    def schedule_recurring(
+        self, function: Callable[[], Any], schedule: Schedule, priority: Priority = Priority.DEFAULT
+    ) -> NoReturn:
+        """Not supported: this model does not run Mesa's event list.
+
+        Raises:
+            NotImplementedError: Always; schedule on ``model.calendar`` instead (an action that
+                schedules its own next call, as ``sim.model.housing_model.Recurring`` does).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} runs its own calendar, not Mesa's event list: use "
+            "model.calendar.schedule(time, action)"
+        )

@@ -19,13 +19,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from sim.config import DAYS_PER_YEAR
+from sim.model.states import State
+
 if TYPE_CHECKING:
     from sim.config import Scenario
     from sim.model.person import Person
 
 INF = math.inf
 _log = math.log
-DAYS_PER_YEAR = 365.0
+
+#: A mean duration at or below this many days (about 0.09 seconds) is no delay at all: the
+#: scenarios write 0 for "no delay", and ``random.gammavariate`` would underflow near it.
+NO_DELAY_DAYS = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,10 @@ def exp_time(rng: random.Random, rate: float) -> float:
 
     The same draw as ``rng.expovariate(rate)`` (the formula of CPython's ``random`` module),
     written out to save a method call on the hottest line of the model.
+
+    Args:
+        rng: The person's (or the stream's) random stream; one draw unless the rate is 0.
+        rate: Hazard per day.
     """
     if rate <= 0.0:
         return INF
@@ -99,6 +109,12 @@ def piecewise_time(
 
     Inverts the cumulative hazard with one unit-exponential draw. A hazard that is zero from
     now on gives ``inf`` without a draw, as in :func:`exp_time`.
+
+    Args:
+        rng: The person's random stream.
+        rate_before: Hazard per day until the break.
+        rate_after: Hazard per day from the break on.
+        until_break: Days from now to the break (0 or less: the break has passed).
     """
     until_break = max(until_break, 0.0)
     head = rate_before * until_break
@@ -117,8 +133,13 @@ def gamma_duration(rng: random.Random, mean: float, cv: float) -> float:
 
     Gamma with shape ``1/cv**2``: ``cv = 1`` is exponential (needed for M/M/c docking),
     ``cv < 1`` is more regular, ``cv > 1`` has a longer tail.
+
+    Args:
+        rng: The random stream to draw from (no draw if the mean is no delay).
+        mean: Mean duration in days.
+        cv: Coefficient of variation (standard deviation over mean), above 0.
     """
-    if mean <= 1e-9:  # below a microsecond: no delay (also avoids underflow in gammavariate)
+    if mean <= NO_DELAY_DAYS:
         return 0.0
     shape = 1.0 / (cv * cv)
     return rng.gammavariate(shape, mean / shape)
@@ -131,8 +152,6 @@ def relapse_rate(person: Person) -> float:
     training units and follow-up lower it, a unit in the zone of the person's using network
     raises it.
     """
-    from sim.model.person import State  # local import: person imports this module
-
     cfg = person.model.cfg.relapse
     rate = cfg.rate_per_day
     if person.state is State.STREET:

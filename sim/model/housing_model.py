@@ -1,8 +1,8 @@
 """The model's wiring: services, stock, people, arrivals and the recurring events.
 
-:class:`HousingModel` owns the clock (Mesa's, one time unit = one day, running the model's own
-calendar of events, ``sim.model.calendar``), the services with capacity, the stock and the records.
-People drive themselves with their own events (``sim.model.person``); the model adds the arrivals of new
+:class:`HousingModel` owns the clock (one time unit = one day) and its calendar of events
+(:mod:`sim.model.calendar`), the services with capacity, the stock and the records. People drive
+themselves with their own events (:mod:`sim.model.person`); the model adds the arrivals of new
 people, the allocation meetings, stock additions and the data collection.
 """
 
@@ -15,19 +15,33 @@ from collections.abc import Callable
 from functools import partial
 from itertools import accumulate
 
-from sim.config import Scenario
+from sim.config import DAYS_PER_YEAR, Scenario
 from sim.model.calendar import CalendarModel
-from sim.model.hazards import DAYS_PER_YEAR, Rates, gamma_duration
-from sim.model.person import Need, Person, State
+from sim.model.hazards import Rates, gamma_duration
+from sim.model.person import Person
 from sim.model.records import Records
 from sim.model.services import FollowupTeam, HousingOffice, TemporaryHousing, Treatment
+from sim.model.states import Need, State
 from sim.model.stock import HousingStock
 
 # Random stream tags: each source of randomness has its own stream, so that changing one part
-# of a scenario does not shift the luck of every other part (common random numbers).
+# of a scenario does not shift the luck of every other part (common random numbers). A person's
+# stream is (tag of their arrival stream, their place in it + 1); an arrival stream's own gaps
+# are drawn from (``ARRIVAL_STREAM_OFFSET`` + its tag, 0).
 STREAM_INITIAL, STREAM_TREATMENT, STREAM_PRISON, STREAM_NAV = 0, 1, 2, 3
 STREAM_STOCK = 10
 ARRIVAL_STREAM_OFFSET = 100
+# A stream's seed packs (run seed, tag, index) into one integer: the index in the low 36 bits,
+# the tag in the 12 above it, the run's seed above those.
+SEED_SHIFT, TAG_SHIFT = 48, 36
+
+#: Draws of a new person's age from the normal distribution (a truncated normal by rejection)
+#: before the last draw is clamped into the allowed range: a cap for limits far narrower than
+#: the spread (with the baseline's, about 3% of draws fall outside, and the clamp never decides).
+AGE_DRAW_TRIES = 100
+#: The day-0 waiting list is spread over this many days before day 0 (half a year), rather
+#: than all applying on day 0.
+INITIAL_QUEUE_SPREAD_DAYS = 180.0
 
 
 class Recurring:
@@ -69,6 +83,7 @@ class ArrivalStream:
         self._schedule_next()
 
     def _schedule_next(self) -> None:
+        """Draw the gap to the next arrival and put it on the calendar (none if the rate is 0)."""
         if self.rate > 0:
             self.model.calendar.schedule(self.model.time + self.rng.expovariate(self.rate), self.fire)
 
@@ -91,11 +106,6 @@ class HousingModel(CalendarModel):
     def __init__(self, scenario: Scenario, *, seed: int | None = None) -> None:
         seed = scenario.seed if seed is None else seed
         super().__init__(rng=seed)
-        # Mesa schedules a default ``step`` event every day; this model has no step (people and
-        # services drive themselves with their own events), so stop it, as Mesa's own
-        # event-driven simulator does (mesa.experimental.devs.DEVSimulator.setup). It changes no
-        # result: the daily event did nothing but count steps.
-        self._default_schedule.stop()
         self.cfg = scenario
         self.seed = seed
         self.rates = Rates.from_scenario(scenario)  # per-day hazards, read at every clock draw
@@ -136,17 +146,30 @@ class HousingModel(CalendarModel):
     # ------------------------------------------------------------------ people
 
     def stream_rng(self, tag: int, index: int = 0) -> random.Random:
-        """An independent random stream for (this run's seed, tag, index)."""
-        return random.Random((self.seed << 48) | (tag << 36) | index)
+        """An independent random stream for (this run's seed, tag, index).
+
+        Args:
+            tag: The source of randomness (``STREAM_*``, or ``ARRIVAL_STREAM_OFFSET`` + a tag).
+            index: Which one of that source's streams (a person's place in their arrival stream + 1).
+        """
+        return random.Random((self.seed << SEED_SHIFT) | (tag << TAG_SHIFT) | index)
 
     def new_person(self, tag: int, index: int) -> Person:
-        """Create the ``index``-th person of arrival stream ``tag``, with attributes from their own stream."""
+        """Create the ``index``-th person of arrival stream ``tag``, with attributes from their own stream.
+
+        Args:
+            tag: The arrival stream (``STREAM_INITIAL`` for the day-0 population).
+            index: The person's place in it, from 0.
+
+        Returns:
+            The new person, registered with the model but not placed anywhere yet (``start_in``).
+        """
         pop = self.cfg.population
         self.entered += 1
         rng = self.stream_rng(tag, index + 1)
         need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
         age = pop.age_mean_years
-        for _ in range(100):  # truncated normal by rejection
+        for _ in range(AGE_DRAW_TRIES):  # truncated normal by rejection
             age = rng.gauss(pop.age_mean_years, pop.age_sd_years)
             if pop.age_min_years <= age <= pop.age_max_years:
                 break
@@ -169,31 +192,33 @@ class HousingModel(CalendarModel):
         )
 
     def _arrive_referral(self, person: Person) -> None:
-        # Referred to treatment from outside, with no home of their own (F1: sofa, friends).
+        """Place a person referred to treatment from outside, with no home of their own (F1: sofa, friends)."""
         person.using = True
         if self.treatment.has_bed and not self.treatment.queue:
             # A bed is free: straight into treatment, no night on the street.
             stay = gamma_duration(person.luck, self.cfg.treatment.stay_days_mean, self.cfg.treatment.stay_days_cv)
             person.start_in(State.TREATMENT, release_day=self.time + stay)
-            self._record_outside_admission(person, "treatment")
+            self._record_outside_admission(person, State.TREATMENT)
             self.records.add(self.records.treatment_waits, person.unique_id, self.time, self.time)  # no wait
             return
         person.start_in(State.STREET)
         self.treatment.refer(person)
 
-    def _record_outside_admission(self, person: Person, kind: str) -> None:
-        """An admission of someone who arrives from outside the system (counted like any other)."""
+    def _record_outside_admission(self, person: Person, state: State) -> None:
+        """An admission to ``state`` (treatment or prison) of someone who arrives from outside
+        the system (counted like any other)."""
         person.admissions += 1
-        self.records.add(self.records.admissions, person.unique_id, self.time, kind, "outside")
+        self.records.add(self.records.admissions, person.unique_id, self.time, state.value, "outside")
 
     def _arrive_prison(self, person: Person) -> None:
+        """Place a person who arrives in prison (the sentence drawn now; released into the municipality)."""
         sentence = self.cfg.prison
         release = self.time + gamma_duration(person.luck, sentence.sentence_days_mean, sentence.sentence_days_cv)
         person.start_in(State.PRISON, release_day=release)
-        self._record_outside_admission(person, "prison")
+        self._record_outside_admission(person, State.PRISON)
 
     def _arrive_nav(self, person: Person) -> None:
-        # Comes to NAV with no home: temporary housing within 24 hours if there is a place.
+        """Place a person who comes to NAV with no home: temporary housing within 24 hours if there is a place."""
         person.start_in(State.TEMPORARY if self.temporary.has_room else State.STREET)
 
     def _populate(self) -> None:
@@ -204,6 +229,7 @@ class HousingModel(CalendarModel):
         index = 0
 
         def person() -> Person:
+            """The next day-0 person, in active use with the initial share's chance."""
             nonlocal index
             p = self.new_person(STREAM_INITIAL, index)
             index += 1
@@ -228,7 +254,7 @@ class HousingModel(CalendarModel):
         # Spread the initial waiting list over the past half year rather than all on day 0.
         for app in self.office.applications.values():
             if app.person.state is not State.HOUSED:  # not the move-on applications of training flats
-                app.queue_day = -rng.uniform(0.0, 180.0)
+                app.queue_day = -rng.uniform(0.0, INITIAL_QUEUE_SPREAD_DAYS)
 
     # ------------------------------------------------------------------ observation
 
@@ -258,7 +284,7 @@ class HousingModel(CalendarModel):
         self.run_until(self.cfg.total_days)
         for person in list(self.agents):
             if person.state is not None:
-                person._close_spell("end_of_run")
+                person.close_spell("end_of_run")
 
 
 def population_size(model: HousingModel) -> int:

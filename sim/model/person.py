@@ -1,9 +1,11 @@
 """People in recovery: a small state machine driven by competing-risk events.
 
-A person is always in exactly one place (:class:`State`) until they leave the system. They
-hold at most one pending event on the model's calendar: the earliest of their clocks (sampled hazards such as
-relapse or eviction, and fixed timers such as discharge or move-in). Whenever their situation
-changes, every clock is drawn again from "now" (:meth:`Person.reschedule`).
+A person is always in exactly one place (:class:`~sim.model.states.State`) until they leave the
+system. They hold at most one pending event on the model's calendar: the earliest of their
+clocks (sampled hazards such as relapse or eviction, and fixed timers such as discharge or
+move-in; :mod:`sim.model.clocks`). Whenever their situation changes, every clock is drawn again
+from "now" (:meth:`Person.reschedule`). When the event comes up, :mod:`sim.model.events` says
+what its kind (:class:`~sim.model.states.EventKind`) does; the transitions it calls are here.
 
 Each person draws from a random stream of their own, seeded from the run's seed and the
 person's place in their arrival stream, so the same person meets the same luck in two
@@ -13,48 +15,24 @@ scenarios wherever the scenarios agree.
 from __future__ import annotations
 
 import random
-from enum import Enum, IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.model import hazards
-from sim.model.hazards import DAYS_PER_YEAR, INF
+from sim.config import DAYS_PER_YEAR
+from sim.model.clocks import next_event
+from sim.model.events import HANDLERS
+from sim.model.hazards import INF, gamma_duration
+from sim.model.states import INSTITUTION, EventKind, Need, State
 
 if TYPE_CHECKING:
     from sim.model import HousingModel
     from sim.model.calendar import Entry
     from sim.model.stock import Unit
 
-
-class State(Enum):
-    """Where a person is."""
-
-    TREATMENT = "treatment"
-    PRISON = "prison"
-    TEMPORARY = "temporary"
-    STREET = "street"
-    HOUSED = "housed"
-
-    # Members are singletons, so identity is equality: hash in C rather than through Enum's
-    # Python-level ``__hash__`` (a state is a dict key on every change of place). Identity
-    # hashes differ between runs: never iterate a set of states (dicts keep insertion order).
-    __hash__ = object.__hash__
-
-
-# Tuples, not sets: states hash by identity (below), so a set of them would iterate in an order
-# that changes from run to run.
-COMMUNITY = (State.TEMPORARY, State.STREET, State.HOUSED)
-INSTITUTION = (State.TREATMENT, State.PRISON)
-
-
-class Need(IntEnum):
-    """Support need; the value lines up with a unit type's ``support_level``."""
-
-    LOW = 0
-    MEDIUM = 1
-    HIGH = 2
-    ROP = 3  # co-occurring substance use and mental illness
+#: A discharge held back until the keys are ready comes this many days (under 0.1 second) after
+#: the move-in day, so that at that time the move-in runs first and the person leaves to housing.
+HELD_DISCHARGE_LAG_DAYS = 1e-6
 
 
 class Person(mesa.Agent):
@@ -147,7 +125,7 @@ class Person(mesa.Agent):
         self.last_discharge = -INF
         self._competence_updated = model.time
         self._event: Entry | None = None  # the pending entry on the calendar
-        self._next_kind = ""
+        self._next_kind: EventKind | None = None  # what the pending entry is
 
         # history, for the record
         self.admissions = 0
@@ -170,14 +148,29 @@ class Person(mesa.Agent):
         """In NAV temporary housing now."""
         return self.state is State.TEMPORARY
 
-    def _set_state(self, new: State, reason: str) -> None:
-        """Close the current spell (with ``reason``) and open one in ``new``."""
+    @property
+    def renews_tenancy(self) -> bool:
+        """The tenancy of the unit held would be renewed now: its type is renewable, and the person
+        is not in active use where the type renews only for people who are not."""
+        unit = self.unit
+        assert unit is not None
+        kind = unit.kind
+        return kind.renewable and not (kind.renewal_requires_not_using and self.using)
+
+    def change_state(self, new: State, reason: str) -> None:
+        """Close the current spell (with ``reason``) and open one in ``new``.
+
+        Args:
+            new: The place the person is in from now on.
+            reason: Why the current spell ends, as recorded (nothing is recorded for a person
+                who was nowhere: a new person, or one whose home was just closed).
+        """
         model = self.model
         now = model.time
         self._update_competence(now)
         old = self.state
         if old is not None:
-            self._close_spell(reason, now)
+            self.close_spell(reason, now)
             model.counts[old] -= 1
             if old is State.TEMPORARY:
                 model.temporary.leave()
@@ -188,7 +181,15 @@ class Person(mesa.Agent):
         self.state = new
         self.spell_start = now
 
-    def _close_spell(self, reason: str, now: float | None = None) -> None:
+    def close_spell(self, reason: str, now: float | None = None) -> None:
+        """Record the spell in the current place as ended ``now`` (default: the model's time).
+
+        The person stays where they are; the caller opens the next spell, or the run ends.
+
+        Args:
+            reason: Why the spell ended, as recorded (``end_reason``).
+            now: The end of the spell, if already looked up.
+        """
         state = self.state
         assert state is not None
         unit = self.unit
@@ -219,159 +220,29 @@ class Person(mesa.Agent):
         model = self.model
         self._cancel_event()
         now = model.time
-        when, kind = self._next_event(now)
+        when, kind = next_event(self, now)
         if when < INF:
             self._next_kind = kind
             # A timer that ran out while away (e.g. in treatment) fires now. The person is the
             # event's action (see ``__call__``).
             self._event = model.calendar.schedule(now + max(when, 0.0), self)
 
-    def _next_event(self, now: float) -> tuple[float, str]:
-        """The time from ``now`` to the earliest clock, and what it is.
-
-        Clocks are drawn in a fixed order from the person's own stream; ties go to the kind
-        that sorts first.
-        """
-        model = self.model
-        rates = model.rates
-        rng = self.luck
-        state = self.state
-        using = self.using
-        exp_time = hazards.exp_time
-        clocks: list[tuple[float, str]] = []
-        timer = clocks.append
-
-        if self.offer is not None:
-            timer((self.move_in_day - now, "move_in"))
-        if self.reapply_day < INF:
-            timer((self.reapply_day - now, "reapply"))
-
-        death = rates.death_using if using else rates.death
-        if state is State.TREATMENT or state is State.PRISON:
-            timer((self.release_day - now, "discharge"))
-            timer((exp_time(rng, death), "death"))
-            return min(clocks)
-
-        since = now - self.last_discharge
-        early = death * rates.death_early_multiplier
-        timer((hazards.piecewise_time(rng, early, death, rates.death_early_window - since), "death"))
-        timer((exp_time(rng, rates.move_away), "move_away"))
-
-        if using:
-            if not model.treatment.is_queued(self):
-                referral = rates.referral_housed if state is State.HOUSED else rates.referral_homeless
-                timer((exp_time(rng, referral), "referral"))
-            timer((exp_time(rng, rates.prison_using), "prison"))
-            timer((exp_time(rng, rates.remission), "remission"))
-            if self.in_followup:
-                timer((exp_time(rng, rates.no_contact_using), "no_contact"))  # no draw if the rate is 0
-        else:
-            relapse = model.cfg.relapse
-            rate = hazards.relapse_rate(self)
-            timer((
-                hazards.piecewise_time(rng, rate * relapse.early_multiplier, rate, relapse.early_window_days - since),
-                "relapse",
-            ))
-        if self.competence >= rates.own_housing_min_competence:
-            timer((exp_time(rng, rates.own_housing[state is State.HOUSED, using]), "own_housing"))
-
-        if state is State.TEMPORARY:
-            timer((exp_time(rng, rates.leave_temporary), "leave_temporary"))
-        elif state is State.STREET:
-            timer((exp_time(rng, rates.street_to_nav), "to_nav"))
-        elif state is State.HOUSED:
-            timer((exp_time(rng, hazards.eviction_rate(self)), "eviction"))
-            timer((self.tenancy_end - now, "tenancy_end"))
-        if self.in_followup:
-            timer((self.followup_until - now, "followup_end"))
-        return min(clocks)
-
     def __call__(self) -> None:
         """The pending event is due (the calendar calls the person): act on it, then draw the clocks again."""
         self._event = None
         self._update_competence()
-        _HANDLERS[self._next_kind](self)
+        HANDLERS[self._next_kind](self)
         if self.state is not None and self._event is None:
             self.reschedule()
 
-    # ------------------------------------------------------------------ events
-
-    def _on_death(self) -> None:
-        self.leave_system("death")
-
-    def _on_move_away(self) -> None:
-        self.leave_system("moved_away")
-
-    def _on_own_housing(self) -> None:
-        self.leave_system("own_housing")
-
-    def _on_relapse(self) -> None:
-        cfg = self.model.cfg.relapse
-        self.using = True
-        self.relapses += 1
-        self.competence = max(0.0, self.competence - cfg.competence_loss)
-        self.model.records.add(self.model.records.relapses, self.unique_id, self.model.time, self.state.value)
-
-    def _on_remission(self) -> None:
-        self.using = False
-
-    def _on_referral(self) -> None:
-        self.model.treatment.refer(self)  # may admit at once
-
-    def _on_prison(self) -> None:
-        self.admit("prison")
-
-    def _on_no_contact(self) -> None:
-        # "Follow-up is often ended when the person does not open the door" (thesis 7.3).
-        self.end_followup()
-
-    def _on_followup_end(self) -> None:
-        self.end_followup()
-
-    def _on_reapply(self) -> None:
-        self.reapply_day = INF
-        if self.in_institution and self.model.cfg.coordination.application_timing == "discharge":
-            return  # nobody applies while the person is inside; discharge makes the application
-        if self.unit is None and self.offer is None:
-            self.model.office.apply(self, self.model.cfg.housing_office.processing_days)
-
-    def _on_leave_temporary(self) -> None:
-        self._set_state(State.STREET, "left_temporary")
-
-    def _on_to_nav(self) -> None:
-        if self.model.temporary.has_room:
-            self._set_state(State.TEMPORARY, "came_to_nav")
-        self._ensure_application(self.model.cfg.housing_office.processing_days)
-
-    def _on_eviction(self) -> None:
-        model = self.model
-        unit = self.unit
-        assert unit is not None
-        self.evictions += 1
-        model.records.add(model.records.evictions, self.unique_id, model.time, unit.type_name)
-        lose = model.stock_rng.random() < model.cfg.stock.loss_prob_after_eviction
-        self._lose_home("evicted", lose_unit=lose, to_temporary_prob=model.cfg.eviction.to_temporary_prob)
-
-    def _on_tenancy_end(self) -> None:
-        unit = self.unit
-        assert unit is not None
-        kind = unit.kind
-        if kind.renewable and not (kind.renewal_requires_not_using and self.using):
-            self.tenancy_end += kind.tenancy_days
-            return
-        self._lose_home(
-            "tenancy_ended", lose_unit=False, to_temporary_prob=self.model.cfg.eviction.tenancy_end_to_temporary_prob
-        )
-
-    def _on_move_in(self) -> None:
-        self.move_in()
-
-    def _on_discharge(self) -> None:
-        self.discharge()
-
     # ------------------------------------------------------------------ transitions
 
-    def _ensure_application(self, delay: float) -> None:
+    def ensure_application(self, delay: float) -> None:
+        """Apply for housing unless the person has a unit, an offer, an application or a ban.
+
+        Args:
+            delay: Days until the application reaches the office.
+        """
         if self.unit is None and self.offer is None and self.reapply_day == INF:
             self.model.office.apply(self, delay)
 
@@ -379,14 +250,21 @@ class Person(mesa.Agent):
         """Go to NAV temporary housing if there is room and the person goes there, else the street."""
         model = self.model
         if model.temporary.has_room and self.luck.random() < to_temporary_prob:
-            self._set_state(State.TEMPORARY, reason)
+            self.change_state(State.TEMPORARY, reason)
         else:
-            self._set_state(State.STREET, reason)
+            self.change_state(State.STREET, reason)
 
-    def _lose_home(self, reason: str, *, lose_unit: bool, to_temporary_prob: float) -> None:
+    def lose_home(self, reason: str, *, lose_unit: bool, to_temporary_prob: float) -> None:
+        """Move out of the unit held (eviction, tenancy not renewed) to temporary housing or the street.
+
+        Args:
+            reason: Why the housed spell ends, as recorded.
+            lose_unit: The unit is lost to the stock (force-sold after damage, mechanism 5).
+            to_temporary_prob: Chance of going to NAV temporary housing if it has room.
+        """
         unit = self.unit
         assert unit is not None
-        self._close_spell(reason)
+        self.close_spell(reason)
         self.model.counts[State.HOUSED] -= 1
         self.state = None
         self.unit = None
@@ -395,10 +273,16 @@ class Person(mesa.Agent):
         self.model.office.withdraw(self)  # a move-on application from a training flat lapses
         self.end_followup()
         self._become_homeless(reason, to_temporary_prob)
-        self._ensure_application(self.model.cfg.housing_office.processing_days)
+        self.ensure_application(self.model.cfg.housing_office.processing_days)
 
     def start_in(self, state: State, *, unit: Unit | None = None, release_day: float = INF) -> None:
-        """Place a new person (initial population or arrival) and start their clocks."""
+        """Place a new person (initial population or arrival) and start their clocks.
+
+        Args:
+            state: Where the person starts.
+            unit: For a day-0 tenant, the unit they hold (part-way through a tenancy).
+            release_day: In treatment or prison, the day of the planned discharge.
+        """
         model = self.model
         if unit is not None:
             model.stock.reserve(unit, self)
@@ -407,29 +291,33 @@ class Person(mesa.Agent):
         self.release_day = release_day
         if state is State.TREATMENT:
             model.treatment.occupy_at_start(self)
-        self._set_state(state, "")
+        self.change_state(state, "")
         if state in INSTITUTION:
             self.using = False
             if model.cfg.coordination.application_timing == "admission":
-                self._ensure_application(model.cfg.coordination.notice_delay_days)
+                self.ensure_application(model.cfg.coordination.notice_delay_days)
         elif state is not State.HOUSED:
-            self._ensure_application(model.cfg.housing_office.processing_days)
+            self.ensure_application(model.cfg.housing_office.processing_days)
         self.reschedule()
 
-    def admit(self, kind: str) -> None:
-        """Admission to treatment (from the queue) or to prison."""
+    def admit(self, state: State) -> None:
+        """Admission to treatment (from the queue) or to prison.
+
+        Args:
+            state: ``State.TREATMENT`` or ``State.PRISON``.
+        """
         model = self.model
         cfg = model.cfg
-        state = State.TREATMENT if kind == "treatment" else State.PRISON
         self.admissions += 1
-        model.records.add(model.records.admissions, self.unique_id, model.time, kind, self.state.value)
+        model.records.add(model.records.admissions, self.unique_id, model.time, state.value, self.state.value)
         if state is State.PRISON:
             model.treatment.withdraw(self)
-            duration = hazards.gamma_duration(self.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
+            duration = gamma_duration(self.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
         else:
-            duration = hazards.gamma_duration(self.luck, cfg.treatment.stay_days_mean, cfg.treatment.stay_days_cv)
+            assert state is State.TREATMENT
+            duration = gamma_duration(self.luck, cfg.treatment.stay_days_mean, cfg.treatment.stay_days_cv)
         self.end_followup()
-        self._set_state(state, "admitted_treatment" if state is State.TREATMENT else "admitted_prison")
+        self.change_state(state, "admitted_treatment" if state is State.TREATMENT else "admitted_prison")
         self.using = False
         self.held_discharge = False
         self.release_day = model.time + duration
@@ -437,7 +325,7 @@ class Person(mesa.Agent):
             if cfg.coordination.application_timing == "admission":
                 # Housing planned from admission (mechanism 2): the application stands, or the
                 # institution makes one now.
-                self._ensure_application(cfg.coordination.notice_delay_days)
+                self.ensure_application(cfg.coordination.notice_delay_days)
             else:
                 # Nobody plans housing while the person is inside: the NAV application lapses
                 # and a new one is made after discharge, at the back of the queue (thesis 7.3).
@@ -461,7 +349,7 @@ class Person(mesa.Agent):
         ):
             # The institution keeps the person until the keys are ready.
             self.held_discharge = True
-            self.release_day = self.move_in_day + 1e-6
+            self.release_day = self.move_in_day + HELD_DISCHARGE_LAG_DAYS
             self.reschedule()
             return
         self.last_discharge = now
@@ -470,7 +358,7 @@ class Person(mesa.Agent):
             self._tenancy_ended_inside()
         if self.unit is not None:
             destination = "housing"
-            self._set_state(State.HOUSED, "discharged")
+            self.change_state(State.HOUSED, "discharged")
             self._try_followup()
         else:
             p_temp = (
@@ -480,7 +368,7 @@ class Person(mesa.Agent):
             )
             self._become_homeless("discharged", p_temp)
             destination = self.state.value
-            self._ensure_application(coordination.notice_delay_days)
+            self.ensure_application(coordination.notice_delay_days)
         model.records.add(model.records.discharges, self.unique_id, now, source.value, destination)
         if source is State.TREATMENT:
             model.treatment.leave(self)
@@ -491,17 +379,21 @@ class Person(mesa.Agent):
         the unit back before discharge (so the discharge is not counted as "to housing")."""
         unit = self.unit
         assert unit is not None
-        kind = unit.kind
-        if kind.renewable and not (kind.renewal_requires_not_using and self.using):
+        if self.renews_tenancy:
             while self.tenancy_end <= self.model.time:
-                self.tenancy_end += kind.tenancy_days
+                self.tenancy_end += unit.kind.tenancy_days
             return
         self.unit = None
         self.tenancy_end = INF
         self.model.stock.release(unit, self.model.time)
 
     def accept_offer(self, unit: Unit, move_in_day: float) -> None:
-        """The person said yes; the keys come on ``move_in_day`` (at once if that is now)."""
+        """The person said yes to a unit reserved for them.
+
+        Args:
+            unit: The unit.
+            move_in_day: When the keys are ready (the person moves in at once if that is now).
+        """
         self.offer = unit
         self.move_in_day = move_in_day
         if move_in_day <= self.model.time:
@@ -524,7 +416,7 @@ class Person(mesa.Agent):
         if self.unit is not None:  # moving on, e.g. from a training flat
             old = self.unit
             if self.state is State.HOUSED:
-                self._close_spell("moved_on")
+                self.close_spell("moved_on")
                 self.spell_start = model.time
             self.unit = None
             model.stock.release(old, model.time)
@@ -532,7 +424,7 @@ class Person(mesa.Agent):
         self.reapply_day = INF
         self._start_tenancy(unit, model.time + unit.kind.tenancy_days)
         if self.state is State.TEMPORARY or self.state is State.STREET:
-            self._set_state(State.HOUSED, "moved_in")
+            self.change_state(State.HOUSED, "moved_in")
             self._try_followup()
         self.reschedule()
 
@@ -548,6 +440,7 @@ class Person(mesa.Agent):
             model.office.apply(self, max(0.0, tenancy_end - lead - model.time))
 
     def _try_followup(self) -> None:
+        """Take up follow-up after moving in, if the need qualifies and the teams have a slot (mechanism 9)."""
         followup = self.model.followup
         if not self.in_followup and self.need >= followup.min_need and followup.try_enrol(self):
             self.in_followup = True
@@ -561,11 +454,15 @@ class Person(mesa.Agent):
             self.followup_until = INF
 
     def leave_system(self, reason: str) -> None:
-        """Leave for good (own housing, moving away, death): free everything the person held."""
+        """Leave for good (own housing, moving away, death): free everything the person held.
+
+        Args:
+            reason: Why, as recorded (``exits.reason`` and the last spell's ``end_reason``).
+        """
         model = self.model
         state = self.state
         assert state is not None
-        self._close_spell(reason)
+        self.close_spell(reason)
         model.counts[state] -= 1
         if state is State.TEMPORARY:
             model.temporary.leave()
@@ -585,6 +482,7 @@ class Person(mesa.Agent):
         self.remove()  # cancels the pending event too
 
     def _cancel_event(self) -> None:
+        """Take the pending event, if any, off the calendar."""
         event = self._event
         if event is not None:
             self.model.calendar.cancel(event)
@@ -595,12 +493,3 @@ class Person(mesa.Agent):
         strong reference, so a removed person would otherwise stay alive until it came up)."""
         self._cancel_event()
         super().remove()
-
-
-# What each kind of pending event does: ``_next_event`` names the kind, ``Person.__call__``
-# looks up the handler here (``_on_<kind>``).
-_HANDLERS = {
-    name.removeprefix("_on_"): handler
-    for name, handler in vars(Person).items()
-    if name.startswith("_on_") and callable(handler)
-}

@@ -22,6 +22,7 @@ NUMERIC: dict[str, str] = {"person": "q", "day": "d", "start": "d", "end": "d", 
 
 
 def _columns(*names: str) -> dict[str, list | array]:
+    """Empty columns with these names, in this order: typed arrays for numbers, lists for the rest."""
     return {name: array(NUMERIC[name]) if name in NUMERIC else [] for name in names}
 
 
@@ -61,7 +62,17 @@ class Records:
         )  # fmt: skip
 
     def spell(self, person: int, state: str, housing_type: str, zone: str, start: float, end: float, reason: str) -> None:
-        """Append one finished spell."""
+        """Append one finished spell.
+
+        Args:
+            person: The person's id.
+            state: Where they were (a ``State``'s value: a plain ``str``, as every text column).
+            housing_type: The unit type, for a housed spell in a unit; else ``""``.
+            zone: The unit's zone, for a housed spell in a unit; else ``""``.
+            start: Day the spell began.
+            end: Day it ended.
+            reason: Why it ended.
+        """
         p, st, ht, z, s, e, r = self._spell_columns
         p(person)
         st(state)
@@ -73,7 +84,12 @@ class Records:
 
     @staticmethod
     def add(table: dict[str, list | array], *values: object) -> None:
-        """Append one row to a columnar table, values in column order."""
+        """Append one row to a columnar table.
+
+        Args:
+            table: One of the tables (e.g. ``records.exits``).
+            values: One value per column, in column order; text as plain ``str``.
+        """
         for column, value in zip(table.values(), values, strict=True):
             column.append(value)
 
@@ -81,18 +97,19 @@ class Records:
         """One log as a DataFrame (numeric columns as int64/float64, text as strings)."""
         return as_frame(getattr(self, name))
 
+    def _tables(self) -> tuple[dict[str, list | array], ...]:
+        """Every table, the samples included."""
+        return (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
+                self.exits, self.treatment_waits, self.samples)  # fmt: skip
+
     def rows(self) -> int:
         """Rows held over all tables (samples included)."""
-        tables = (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
-                  self.exits, self.treatment_waits, self.samples)  # fmt: skip
-        return sum(len(next(iter(t.values()))) for t in tables if t)
+        return sum(len(next(iter(t.values()))) for t in self._tables() if t)
 
     def nbytes(self) -> int:
         """Bytes allocated for the columns, room for growth included (for text columns, the
         references; the few strings they point to are shared)."""
-        tables = (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
-                  self.exits, self.treatment_waits, self.samples)  # fmt: skip
-        return sum(sys.getsizeof(column) for table in tables for column in table.values())
+        return sum(sys.getsizeof(column) for table in self._tables() for column in table.values())
 
 
 def as_frame(columns: dict[str, list | array]) -> pd.DataFrame:

@@ -56,7 +56,15 @@ class HousingStock:
         return stock
 
     def add(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
-        """Add ``count`` new vacant units."""
+        """Add ``count`` new vacant units.
+
+        Args:
+            type_name: The unit type's name (a key of ``stock.types``).
+            kind: The unit type.
+            zone: The zone the units are in.
+            count: How many.
+            day: Their first day vacant (the day they are added).
+        """
         for _ in range(count):
             unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day)
             self.units.append(unit)
@@ -84,7 +92,13 @@ class HousingStock:
         self.occupied += 1
 
     def release(self, unit: Unit, day: float, lose: bool = False) -> None:
-        """Free a unit (tenant left, or a reservation fell through); optionally lose it."""
+        """Free a unit (tenant left, or a reservation fell through); optionally lose it.
+
+        Args:
+            unit: The unit.
+            day: Now (the unit's first day vacant).
+            lose: The unit leaves the stock instead (force-sold after damage, mechanism 5).
+        """
         if unit.tenant is not None:
             self.occupied -= 1
         unit.tenant = None

@@ -9,6 +9,9 @@ The output folder of ``pathways compare``::
     temporary_stays.png      the temporary-stay distributions overlaid, with the 90-day norm
     report.md, report.html   the one-page report (the HTML has the figures inside it)
     scenarios/<name>.resolved.toml   every parameter of every scenario, with the seed
+
+Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
+notebook's inline backend is left alone.
 """
 
 from __future__ import annotations
@@ -21,21 +24,33 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no screen needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from sim.config import DAYS_PER_YEAR
+from sim.experiments.comparison import Comparison
+from sim.files import replace_folder
+from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths
+from sim.reports.run_figures import STAY_BIN_DAYS
+from sim.reports.text import HEADLINE, PLAIN, findings, label
 
-from sim.experiments.comparison import HEADLINE, PLAIN, Comparison, label  # noqa: E402
-from sim.files import replace_folder  # noqa: E402
-from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths  # noqa: E402
-
+#: One colour per scenario, the base (grey) first.
 COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
+#: The stays figure's x axis reaches this quantile of every scenario's stays (the last 1% would
+#: squeeze the rest), and at least twice the norm.
+LONGEST_QUANTILE = 0.99
+CURVE_POINTS = 400  # days at which the "still going" curve is evaluated
 
 
 def summary(comparison: Comparison) -> dict[str, Any]:
-    """``summary.json`` content: deterministic for the same scenarios and seed (no timestamps)."""
+    """``summary.json`` content: deterministic for the same scenarios and seed (no timestamps).
+
+    Args:
+        comparison: The comparison (:func:`sim.experiments.comparison.compare`).
+
+    Returns:
+        Every metric's means, intervals and paired differences, the findings and the notes.
+    """
     base = comparison.base
     metrics: dict[str, Any] = {}
     for metric, rows in comparison.table.groupby("metric", sort=False):
@@ -58,7 +73,7 @@ def summary(comparison: Comparison) -> dict[str, Any]:
         "replications": base.run.replications,
         "common_random_numbers": True,
         "metrics": metrics,
-        "findings": comparison.lines,
+        "findings": findings(comparison),
         "notes": comparison.notes,
     }
 
@@ -69,6 +84,7 @@ def _file_name(name: str) -> str:
 
 
 def _clean(value: float) -> float | None:
+    """A number for JSON: ``None`` for ``nan``, rounded to 10 decimals (no noise in the last digits)."""
     return None if math.isnan(value) else round(float(value), 10)
 
 
@@ -79,7 +95,8 @@ def metrics_figure(comparison: Comparison, path: Path) -> None:
     """The headline metrics by scenario: mean and 95% interval, one panel per metric."""
     table = comparison.table
     names = comparison.names
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5))
+    fig = Figure(figsize=(16, 7.5))
+    axes = fig.subplots(2, 4)
     for ax, metric in zip(axes.flat, HEADLINE, strict=True):
         rows = table[table["metric"] == metric].set_index("scenario").loc[names]
         factor = 100.0 if rows["unit"].iloc[0] == "share" else 1.0
@@ -96,7 +113,6 @@ def metrics_figure(comparison: Comparison, path: Path) -> None:
     fig.suptitle("Headline outcomes by scenario: mean and 95% interval over replications", fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def stays_figure(comparison: Comparison, path: Path) -> None:
@@ -107,16 +123,17 @@ def stays_figure(comparison: Comparison, path: Path) -> None:
     }
     table = comparison.table
     share = table[table["metric"] == "temp_share_over_90d"].set_index("scenario")["mean"]
-    longest = max([NORM_DAYS * 2, *(np.quantile(v, 0.99) for v in lengths.values() if len(v))])
-    bins = np.arange(0.0, longest + 15.0, 15.0)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
+    longest = max([NORM_DAYS * 2, *(np.quantile(v, LONGEST_QUANTILE) for v in lengths.values() if len(v))])
+    bins = np.arange(0.0, longest + STAY_BIN_DAYS, STAY_BIN_DAYS)
+    fig = Figure(figsize=(14, 5))
+    left, right = fig.subplots(1, 2)
     for i, (name, days) in enumerate(lengths.items()):
         colour = COLOURS[i % len(COLOURS)]
         if not len(days):
             continue
         weights = np.full(len(days), 100.0 / len(days))
         left.hist(days, bins=bins, weights=weights, histtype="step", linewidth=2, color=colour, label=label(name))
-        grid = np.linspace(0.0, longest, 400)
+        grid = np.linspace(0.0, longest, CURVE_POINTS)
         longer = (days[None, :] > grid[:, None]).mean(axis=1) * 100.0
         over = f"{share[name] * 100:.0f}% over 90 days" if not math.isnan(share[name]) else "no data"
         right.plot(grid, longer, color=colour, linewidth=2, label=f"{label(name)} ({over})")
@@ -126,28 +143,28 @@ def stays_figure(comparison: Comparison, path: Path) -> None:
         ax.set_xlim(0, longest)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    left.set_ylabel("% of stays (15-day bins)")
+    left.set_ylabel(f"% of stays ({STAY_BIN_DAYS:g}-day bins)")
     left.set_title("How long temporary stays last (dashed: the 90-day norm)", fontsize="medium")
     right.set_ylabel("% of stays longer than this")
     right.set_title("Share of stays still going after a given number of days", fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- report
 
 
 def _intro(comparison: Comparison) -> tuple[str, list[tuple[str, str]], str]:
+    """The report's title, each scenario's name and description, and how the comparison was made."""
     base = comparison.base
     run = base.run
     alts = [label(n) for n in comparison.names[1:]]
     title = f"{', '.join(alts)} compared with {label(base.name)}"
     described = [(label(r.scenario.name), r.scenario.description) for r in comparison.results]
-    years = run.years - run.warmup_days / 365.0
+    years = run.years - run.warmup_days / DAYS_PER_YEAR
     how = (
         f"Each scenario was simulated {run.replications} times over {run.years:g} years; the first "
-        f"{run.warmup_days / 365.0:g} years settle the model and are not counted, so every figure covers "
+        f"{run.warmup_days / DAYS_PER_YEAR:g} years settle the model and are not counted, so every figure covers "
         f"{years:g} years. Every scenario met the same random events (seed {base.seed}): the same people "
         "arrive with the same needs and the same luck wherever the scenarios agree, so the differences come "
         "from the policies, not from chance. Ranges are 95% confidence intervals over the replications; a "
@@ -157,10 +174,10 @@ def _intro(comparison: Comparison) -> tuple[str, list[tuple[str, str]], str]:
 
 
 CAVEATS = (
-    "This is a model, not a forecast: it is as good as its assumptions, and many parameters are "
-    "marked 'assumption' in scenarios/baseline.toml.",
-    "\"No clear difference\" means the 95% interval of the difference includes zero: the "
-    "simulation cannot tell the scenarios apart on that outcome.",
+    ("This is a model, not a forecast: it is as good as its assumptions, and many parameters are "
+    "marked 'assumption' in scenarios/baseline.toml."),
+    ("\"No clear difference\" means the 95% interval of the difference includes zero: the "
+    "simulation cannot tell the scenarios apart on that outcome."),
     "Every outcome for every scenario is in comparison.csv; the exact definitions are in docs/metrics.md.",
 )
 
@@ -171,7 +188,7 @@ def markdown_report(comparison: Comparison) -> str:
     out = [f"# {title}", "", "## What was compared", ""]
     out += [f"- **{name}**{' (base)' if i == 0 else ''}: {text}" for i, (name, text) in enumerate(described)]
     out += ["", how, "", "## Main findings", ""]
-    out += [f"- {line}" for line in comparison.lines]
+    out += [f"- {line}" for line in findings(comparison)]
     out += ["", "![Headline outcomes by scenario](metrics.png)", ""]
     out += ["![Length of temporary stays](temporary_stays.png)"]
     out += ["", "## Read with care", ""]
@@ -187,9 +204,9 @@ def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+        ("<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
         "line-height:1.45;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}"
-        "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}</style>",
+        "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}</style>"),
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
         "<h2>What was compared</h2><ul>",
@@ -199,7 +216,7 @@ def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
         for i, (name, text) in enumerate(described)
     ]
     parts += ["</ul>", f"<p>{esc(how)}</p>", "<h2>Main findings</h2><ul>"]
-    parts += [f"<li>{esc(line)}</li>" for line in comparison.lines]
+    parts += [f"<li>{esc(line)}</li>" for line in findings(comparison)]
     parts.append("</ul>")
     for alt, path in figures.items():
         data = base64.b64encode(path.read_bytes()).decode("ascii")

@@ -1,45 +1,50 @@
-"""Figures of a run (PNG): people by state over time, temporary stays, discharge destinations."""
+"""Figures of a run (PNG): people by state over time, temporary stays, discharge destinations.
+
+Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
+notebook's inline backend is left alone.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no screen needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from sim.config import DAYS_PER_YEAR
+from sim.experiments.replications import RunResult
+from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths
+from sim.model.states import State
 
-from sim.experiments.replications import RunResult  # noqa: E402
-from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths  # noqa: E402
-from sim.model.person import State  # noqa: E402
+STAY_BIN_DAYS = 15.0  # width of a bar of the temporary-stay histograms
 
 
 def states_over_time(result: RunResult, path: Path) -> None:
     """Mean number of people in each state over time, across replications; warm-up shaded."""
     states = result.states
     mean = states.groupby("day").mean(numeric_only=True)
-    years = mean.index.to_numpy() / 365.0
-    fig, ax = plt.subplots(figsize=(9, 5))
+    years = mean.index.to_numpy() / DAYS_PER_YEAR
+    fig = Figure(figsize=(9, 5))
+    ax = fig.subplots()
     for state in State:
         ax.plot(years, mean[f"n_{state.value}"], label=state.value)
     ax.plot(years, mean["waitlist"], label="waiting list", linestyle="--", color="grey")
-    ax.axvspan(0, result.scenario.run.warmup_days / 365.0, color="0.9", label="warm-up (not counted)")
+    ax.axvspan(0, result.scenario.run.warmup_days / DAYS_PER_YEAR, color="0.9", label="warm-up (not counted)")
     ax.set_xlabel("year")
     ax.set_ylabel("people (mean over replications)")
     ax.set_title(f"{result.scenario.name}: people by state over time")
     ax.legend(loc="upper left", ncols=2, fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def temporary_stays(result: RunResult, path: Path) -> None:
     """Distribution of temporary-housing spell lengths, with the 90-day norm marked."""
     days = temporary_stay_lengths(result.spells, result.scenario.run.warmup_days, result.scenario.total_days)
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig = Figure(figsize=(9, 5))
+    ax = fig.subplots()
     if len(days):
-        bins = np.arange(0, max(days.max(), NORM_DAYS) + 15, 15)
+        bins = np.arange(0, max(days.max(), NORM_DAYS) + STAY_BIN_DAYS, STAY_BIN_DAYS)
         ax.hist(days, bins=bins, color="tab:blue", alpha=0.8)
         share = (days > NORM_DAYS).mean()
         ax.axvline(NORM_DAYS, color="tab:red", linewidth=2, label=f"90-day norm ({share:.0%} of stays longer)")
@@ -49,7 +54,6 @@ def temporary_stays(result: RunResult, path: Path) -> None:
     ax.set_title(f"{result.scenario.name}: length of temporary stays")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def discharge_destinations(result: RunResult, path: Path) -> None:
@@ -64,18 +68,23 @@ def discharge_destinations(result: RunResult, path: Path) -> None:
         means.append(mean * 100)
         lows.append((mean - lo) * 100 if lo is not None else 0.0)
         highs.append((hi - mean) * 100 if hi is not None else 0.0)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     ax.bar(["ready housing", "temporary housing", "street / sofa"], means, yerr=[lows, highs],
            color=["tab:green", "tab:orange", "tab:red"], capsize=6)
     ax.set_ylabel("% of discharges (95% CI)")
     ax.set_title(f"{result.scenario.name}: where discharged people went")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def write_figures(result: RunResult, folder: Path) -> None:
-    """Write every figure of a run into ``folder``."""
+    """Write every figure of a run into ``folder`` (which must exist).
+
+    Args:
+        result: The run (:func:`sim.experiments.replications.run_scenario`).
+        folder: Where the three PNG files go.
+    """
     states_over_time(result, folder / "states.png")
     temporary_stays(result, folder / "temporary_stays.png")
     discharge_destinations(result, folder / "discharge_destinations.png")

@@ -1,51 +1,39 @@
 """Figures of a finished sweep: each kept metric against the varied parameters (PNG).
 
 A grid sweep gets, per metric, the metric against the first parameter with one line per level
-of the second (any further parameters averaged over), with 95% intervals across the runs. The
-sampled designs (``lhs``, ``sobol``, ``morris``) get, per metric, one scatter panel per
-parameter of the point means.
+of the second (any further parameters averaged over), with 95% intervals across the runs (no
+error bar where a level has a single run: one value gives no interval). The sampled designs
+(``lhs``, ``sobol``, ``morris``) get, per metric, one scatter panel per parameter of the point
+means.
+
+Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
+notebook's inline backend is left alone.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no screen needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from sim.experiments.sweeps import SweepResult
+from sim.measures.metrics import METRICS
+from sim.measures.statistics import mean_ci
 
-from sim.measures.metrics import METRICS  # noqa: E402
-
-if TYPE_CHECKING:
-    from sim.experiments.sweeps import SweepResult
-
-MAX_PANELS = 6
+MAX_PANELS = 6  # parameters shown in a sampled design's scatter figure; more make the panels unreadable
+FIGURES_DIR = "figures"  # the figures' folder inside a sweep's results folder
 
 
 def _is_numeric(column: pd.Series) -> bool:
+    """Whether a parameter's values are numbers on an axis (``bool`` and text levels are categories)."""
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def _scale(metric: str) -> tuple[float, str]:
+    """Factor and unit to show a metric in: shares as percentages."""
     unit = METRICS[metric].unit
     return (100.0, "%") if unit == "share" else (1.0, unit)
-
-
-def _mean_ci(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95% t-interval (0 with fewer than two values)."""
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return math.nan, math.nan
-    if len(values) < 2:
-        return float(values.mean()), 0.0
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return float(values.mean()), float(half)
 
 
 def grid_figure(result: SweepResult, metric: str, path: Path) -> None:
@@ -58,15 +46,16 @@ def grid_figure(result: SweepResult, metric: str, path: Path) -> None:
     x_levels = list(pd.unique(result.by_point[x_key]))
     numeric = _is_numeric(runs[x_key])
     positions = {v: (float(v) if numeric else i) for i, v in enumerate(x_levels)}
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig = Figure(figsize=(8, 5))
+    ax = fig.subplots()
     groups = [(None, runs)] if hue_key is None else list(runs.groupby(hue_key, sort=False))
     for hue, group in groups:
         xs, ys, errs = [], [], []
         for x in x_levels:
-            mean, half = _mean_ci(group.loc[group[x_key] == x, metric].to_numpy(dtype=float))
+            interval = mean_ci(group.loc[group[x_key] == x, metric].to_numpy(dtype=float))
             xs.append(positions[x])
-            ys.append(mean * factor)
-            errs.append(half * factor)
+            ys.append(interval.mean * factor)
+            errs.append(interval.half_width * factor)
         label = None if hue_key is None else f"{hue_key} = {hue}"
         ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=4, label=label)
     if not numeric:
@@ -81,7 +70,6 @@ def grid_figure(result: SweepResult, metric: str, path: Path) -> None:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def scatter_figure(result: SweepResult, metric: str, path: Path) -> None:
@@ -89,7 +77,8 @@ def scatter_figure(result: SweepResult, metric: str, path: Path) -> None:
     table = result.by_point
     keys = result.sweep.keys[:MAX_PANELS]
     factor, unit = _scale(metric)
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys) + 1, 3.6), sharey=True, squeeze=False)
+    fig = Figure(figsize=(3.2 * len(keys) + 1, 3.6))
+    axes = fig.subplots(1, len(keys), sharey=True, squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         column = table[key]
         if _is_numeric(column):
@@ -105,11 +94,15 @@ def scatter_figure(result: SweepResult, metric: str, path: Path) -> None:
     fig.suptitle(f"{result.sweep.name}: {metric} at each point (mean over replications)", fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def write_sweep_figures(result: SweepResult, folder: Path) -> None:
-    """One PNG per kept metric in ``folder`` (created if needed)."""
+    """One PNG per kept metric in ``folder`` (created if needed), each written whole or not at all.
+
+    Args:
+        result: A complete sweep (:func:`sim.experiments.sweeps.run_sweep`).
+        folder: Where the figures go; a sweep's is ``<results>/figures`` (:data:`FIGURES_DIR`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     draw = grid_figure if result.sweep.design == "grid" else scatter_figure
     for metric in result.sweep.metrics:

@@ -62,6 +62,7 @@ class HousingOffice:
             self.model.calendar.schedule(when, self._extra_meeting)
 
     def _extra_meeting(self) -> None:
+        """Hold an extra meeting called by :meth:`call_meeting`."""
         self._meeting_due.discard(self.model.time)
         self.meeting()
 
@@ -72,6 +73,10 @@ class HousingOffice:
         """Put a person on the list; the application reaches the office after ``delay`` days.
 
         A person already on the list keeps the earlier place.
+
+        Args:
+            person: The applicant.
+            delay: Days until the office has the papers (the place in the queue is from then).
         """
         now = self.model.time
         existing = self.applications.get(person)
@@ -87,6 +92,7 @@ class HousingOffice:
         self.applications.pop(person, None)
 
     def _eligible(self, app: Application) -> bool:
+        """The application can be offered a unit at a meeting now."""
         person = app.person
         if app.active_from > self.model.time or person.offer is not None:
             return False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from sim.model.states import State
+
 if TYPE_CHECKING:
     from sim.model import HousingModel
     from sim.model.person import Person
@@ -56,8 +58,9 @@ class Treatment:
         self._admit_waiting()
 
     def _admit_waiting(self) -> None:
+        """Admit from the head of the queue while a bed is free (recording each wait)."""
         while self.queue and self.has_bed:
             person, referred = self.queue.popitem(last=False)
             self.model.records.add(self.model.records.treatment_waits, person.unique_id, referred, self.model.time)
             self.patients.add(person)
-            person.admit("treatment")
+            person.admit(State.TREATMENT)

@@ -1,0 +1,350 @@
+"""The calibration report, ``docs/calibration.md``: its text from a check and a search.
+
+:func:`render_report` puts the whole report together from the check of the baseline
+(``sim.experiments.calibration.check_baseline``) and the search section, either a new one
+(:func:`search_section`, from ``sim.experiments.calibration_search.search``) or the one of the
+report already written (:func:`existing_search_section`: ``--check-only`` keeps it).
+``pathways calibrate`` (``sim.cli.calibrate``) writes the file; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config import DAYS_PER_YEAR, Scenario
+from sim.experiments.calibration import PATTERNS, CalibrationCheck, PatternResult, fingerprint
+from sim.experiments.calibration_search import SEARCH_SPACE, SearchResult, plain, searched_values
+from sim.measures.patterns import PLACEMENT_TYPES
+from sim.measures.statistics import mean_ci
+from sim.reports.calibration_text import (
+    band_text,
+    face_sentences,
+    face_table,
+    fmt_value,
+    pattern_table,
+    supporting_table,
+    value_text,
+    verdict,
+)
+
+REPO = Path(__file__).resolve().parent.parent.parent
+#: Where ``pathways calibrate`` writes the report by default.
+REPORT_PATH = REPO / "docs" / "calibration.md"
+
+# The markers around the search section of the report: ``--check-only`` keeps what is between
+# them, so the record of the last search survives a re-check of the baseline.
+SEARCH_BEGIN = "<!-- search:begin -->"
+SEARCH_END = "<!-- search:end -->"
+_PROPOSED = re.compile(r"<!-- proposed: (\{.*?\}) -->")
+_FINGERPRINT = re.compile(r"fingerprint `([0-9a-f]{12})`")
+
+#: A change of temporary-housing occupancy between the window's first and last year of at most
+#: this fraction (10 %) reads as a steady state.
+STEADY_DRIFT = 0.10
+#: Tolerances for "the baseline has the proposed values": equal up to the rounding of a number
+#: written to JSON (the proposal) and to TOML (the baseline).
+SAME_VALUE_REL_TOL = 1e-12
+SAME_VALUE_ABS_TOL = 1e-15
+
+
+def search_section(
+    result: SearchResult,
+    before: Mapping[str, Any],
+    confirmation: Sequence[PatternResult] | None,
+    command: str,
+    base: Scenario,
+) -> str:
+    """The search part of the report (kept by ``--check-only`` until the next search).
+
+    Args:
+        result: What the search found.
+        before: The searched parameters' values in the baseline before the search.
+        confirmation: Every pattern against the proposed point's confirmation runs (``None`` if
+            nothing is proposed).
+        command: The command line that ran the search.
+        base: The baseline scenario searched around.
+
+    Returns:
+        The section's Markdown, between :data:`SEARCH_BEGIN` and :data:`SEARCH_END`.
+    """
+    t = result.table
+    lines = [
+        SEARCH_BEGIN,
+        "## Search",
+        "",
+        f"Command: `{command}`.",
+        "",
+        (f"Latin hypercubes (`scipy.stats.qmc.LatinHypercube`) over the {len(SEARCH_SPACE)} uncertain parameters "
+        "below (all marked \"assumption\" in `scenarios/baseline.toml`; values rounded to two significant "
+        f"digits, beds to whole beds), in {result.rounds} round(s) of {result.samples} points: round 0 over the "
+        f"full ranges (seed {result.seed}); each later round k over a box {result.zoom:g}^k as wide as the full "
+        f"ranges, centred on the best point so far (seed {result.seed} + k). Each point is the baseline with "
+        f"those values, run for {result.replications} replication(s) of {base.run.years:g} years with the "
+        f"baseline's seed ({base.seed}; the same random numbers at every point). A point meets a pattern when "
+        "its mean is inside the band."),
+        "",
+        ("**Rule for choosing one point:** a pattern's margin is 1 - |mean - band centre| / (half the band's "
+        "width): 1 at the centre, 0 at an edge, negative outside; a point's worst margin is the smallest over "
+        f"the patterns. Of the screened points that meet every pattern, the {len(result.confirmed) or 'few'} "
+        f"with the largest worst margin are run again with {result.confirm_replications} replications "
+        "(confirmation, against points that looked good by luck); of those that still meet every pattern, the "
+        "one with the largest worst margin is proposed. The same worst margin picks the best point so far "
+        "that centres a later round."),
+        "",
+        "| parameter | searched range | before the search | proposed |",
+        "|---|---|---:|---:|",
+    ]
+    chosen = result.chosen
+    for p in SEARCH_SPACE:
+        proposed = value_text(result.point(chosen)[p.key]) if chosen is not None else "-"
+        lines.append(f"| `{p.key}` | {p.low:g} to {p.high:g} | {value_text(before[p.key])} | {proposed} |")
+    n_ok = int(t["all_met"].sum())
+    lines += [
+        "",
+        f"**{n_ok} of {len(t)} points met every pattern**"
+        + (f" ({', '.join(f'round {k}: {int(g.sum())} of {len(g)}' for k, g in t.groupby('round')['all_met'])})."
+           if result.rounds > 1 else "."),
+        "Points meeting each pattern:",
+        "",
+        "| pattern | band | " + " | ".join(f"round {k}" for k in range(result.rounds)) + " |",
+        "|---|---|" + "---:|" * result.rounds,
+    ]
+    for p in PATTERNS:
+        hits = [int(g.apply(p.met).sum()) for _, g in t.groupby("round")[p.name]]
+        lines.append(f"| `{p.name}` | {band_text(p)} | " + " | ".join(str(h) for h in hits) + " |")
+    ranked = t.sort_values(["all_met", "worst_margin"], ascending=[False, False]).head(5)
+    lines += [
+        "",
+        "The five best points (meeting every pattern first, then by worst margin):",
+        "",
+        "| point | round | " + " | ".join(f"`{p.key.split('.')[-1]}`" for p in SEARCH_SPACE)
+        + " | all met | worst margin |",
+        "|---:|---:|" + "---:|" * len(SEARCH_SPACE) + ":---:|---:|",
+    ]
+    for row, r in ranked.iterrows():
+        values = " | ".join(value_text(plain(r[p.key])) for p in SEARCH_SPACE)
+        lines.append(
+            f"| {row} | {int(r['round'])} | {values} | {'yes' if r['all_met'] else 'no'} | {r['worst_margin']:.2f} |"
+        )
+    c = result.confirmed
+    if not c.empty:
+        lines += [
+            "",
+            f"Confirmation ({result.confirm_replications} replications each, same seed):",
+            "",
+            "| point | screened worst margin | confirmed worst margin | meets every pattern |",
+            "|---:|---:|---:|:---:|",
+        ]
+        for row, r in c.iterrows():
+            lines.append(
+                f"| {row} | {t.loc[row, 'worst_margin']:.2f} | {r['worst_margin']:.2f} | "
+                f"{'yes' if r['all_met'] else 'no'} |"
+            )
+    if chosen is None:
+        closest = result.closest
+        lines += [
+            "",
+            "No point met every pattern"
+            + (" when confirmed" if not c.empty else "")
+            + f", so nothing is proposed. The closest screened point (largest worst margin, "
+            f"{t.loc[closest, 'worst_margin']:.2f}) is point {closest}: "
+            + ", ".join(f"`{k}` = {value_text(v)}" for k, v in result.point(closest).items()) + ".",
+        ]
+    else:
+        lines += ["", f"**Proposed: point {chosen}.**"]
+        if confirmation is not None:
+            lines += [
+                "",
+                f"The proposed point, confirmed with {result.confirm_replications} replications:",
+                "",
+                *pattern_table(confirmation),
+                "",
+                verdict(confirmation),
+            ]
+        lines.append(f"<!-- proposed: {json.dumps(result.point(chosen), sort_keys=True)} -->")
+    lines.append(SEARCH_END)
+    return "\n".join(lines)
+
+
+def proposed_from(section: str) -> dict[str, Any] | None:
+    """The proposed point recorded in a search section, if any."""
+    m = _PROPOSED.search(section)
+    return json.loads(m.group(1)) if m else None
+
+
+def existing_search_section(path: Path) -> str | None:
+    """The search section of an existing report (``None`` if there is none)."""
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    if SEARCH_BEGIN in text and SEARCH_END in text:
+        return text[text.index(SEARCH_BEGIN) : text.index(SEARCH_END) + len(SEARCH_END)]
+    return None
+
+
+def recorded_fingerprint(path: Path = REPORT_PATH) -> str | None:
+    """The fingerprint of the baseline a report evaluated (``None`` if the file has none)."""
+    if not path.is_file():
+        return None
+    m = _FINGERPRINT.search(path.read_text(encoding="utf-8"))
+    return m.group(1) if m else None
+
+
+#: The last section of the report: the measures that are not metrics, in words.
+DEFINITIONS = """## Definitions of the measures computed in `sim/measures/patterns.py`
+
+The other measures are the metrics of `docs/metrics.md`. All use the observation window from the end
+of the warm-up to the end of the run.
+
+- `temp_longest_stay_days`: for each whole year of the window, the longest temporary-housing stay in
+  progress during that year, measured at the year's end or when it ended; the mean over the years.
+  F4 reports that some people had stayed 20 months in 2020.
+- `relapse_within_365d_share`: as `relapse_within_90d_share`, with a 365-day window (discharges in
+  the window's first T - 365 days).
+- Homelessness episodes (F16): an episode starts when a person enters temporary housing or the
+  street from anywhere else, or arrives homeless; episodes starting in the window with at least two
+  years of run left are followed. "Housed" is living in a municipal unit, or having left the system
+  for housing of one's own (`own_housing`). *Housed 12 months after becoming homeless*: the share
+  housed on day 365 of the episode (people who died or moved away before are left out; a tenant in
+  treatment or prison that day counts as not housed). *Share of the 12 months spent housed*: time
+  housed over time observed. *Days to housing (median)*: the median over all episodes of the days
+  until first housed; "-" if fewer than half were housed within 730 days. *In a municipal unit 12
+  months after*: as the first, counting only municipal units (a diagnostic: the difference between
+  the two rows is the share gone to housing of their own).
+- Placements (F17): accepted offers of a staffed or an ordinary unit in the window with two years of
+  run left; *relapse within 24 months of moving in* is the share followed by a relapse within 730 days
+  of the offer (a person who dies or leaves first counts as no relapse). The trial's figure is use at
+  24 months (15.6 % for residents staying 6+ months vs 64.8 % with usual aftercare); the model's is
+  any relapse within 24 months, so it is higher in both arms; compare direction and relative size.
+"""
+
+
+def drift_sentence(frame: pd.DataFrame, base: Scenario) -> str:
+    """How far temporary-housing occupancy moves between the window's first and last year, in words.
+
+    Args:
+        frame: The baseline's per-replication values.
+        base: The baseline scenario (for the window's days).
+
+    Returns:
+        One paragraph.
+    """
+    first = mean_ci(frame["temp_occupancy_first_year"].to_numpy(dtype=float))
+    last = mean_ci(frame["temp_occupancy_last_year"].to_numpy(dtype=float))
+    if math.isnan(first.mean) or math.isnan(last.mean):
+        return "Drift: the window is too short to compare its first and last year."
+    change = last.mean / first.mean - 1.0
+    text = (
+        f"Drift: people in temporary housing average {fmt_value(first.mean, 'people')} in the window's first year "
+        f"(days {base.run.warmup_days:g}-{base.run.warmup_days + DAYS_PER_YEAR:g}) and "
+        f"{fmt_value(last.mean, 'people')} in the last year of the run ({change:+.0%}). "
+    )
+    if abs(change) <= STEADY_DRIFT:
+        return text + "The run is close to a steady state over its window."
+    return text + (
+        "The run is not in a steady state, so the patterns (averages over the whole window) depend on the run's "
+        "length. Two mechanisms drive the rise: units lost after evictions are never rebuilt (F8), and people "
+        "whose housing competence is below the threshold for leaving to housing of their own accumulate "
+        "(tests/test_littles_law.py: the baseline without unit losses settles only after 15-20 years)."
+    )
+
+
+def render_report(
+    *,
+    command: str,
+    base: Scenario,
+    replications: int,
+    check: CalibrationCheck,
+    search_text: str | None,
+) -> str:
+    """The whole of ``docs/calibration.md``.
+
+    Args:
+        command: The command line, recorded in the report.
+        base: The baseline scenario checked.
+        replications: Replications of each check run.
+        check: The check of the baseline (patterns and contrasts).
+        search_text: The search section (new or kept from the last report); ``None`` if no
+            search has been recorded.
+
+    Returns:
+        The report's Markdown.
+    """
+    results, contrasts, frames = check.results, check.contrasts, check.frames
+    searched = searched_values(base)
+    proposed = proposed_from(search_text) if search_text else None
+    lines = [
+        "# Calibration and face validity",
+        "",
+        ("<!-- Written by `pathways calibrate` (sim/reports/calibration_report.py). Do not edit by hand: change the code or "
+        "the baseline and run the command again. -->"),
+        "",
+        f"Written by `{command}` (`sim/reports/calibration_report.py`); not edited by hand.",
+        "",
+        (f"Evaluated: `scenarios/baseline.toml` (parameter fingerprint `{fingerprint(base)}`), {replications} "
+        f"replications of {base.run.years:g} years, of which the first {base.run.warmup_days:g} days are "
+        f"warm-up, seed {base.seed}. Intervals are 95% Student-t intervals over replications."),
+        "",
+        "## Patterns",
+        "",
+        ("The patterns a credible baseline should reproduce together (`shared/domain.md`; pattern-oriented "
+        "modelling, Grimm et al. 2005). The bands are defined with their sources in `sim/experiments/calibration.py` "
+        "(`PATTERNS`); a pattern is met when the baseline's mean lies inside its band."),
+        "",
+        *pattern_table(results),
+        "",
+        verdict(results),
+        "",
+        drift_sentence(frames["baseline"], base),
+        "",
+        "The searched parameters in the evaluated baseline:",
+        "",
+        "| parameter | value |",
+        "|---|---:|",
+        *(f"| `{k}` | {value_text(v)} |" for k, v in searched.items()),
+        "",
+    ]
+    if proposed is not None:
+        same = all(
+            k in proposed and math.isclose(float(proposed[k]), float(v), rel_tol=SAME_VALUE_REL_TOL, abs_tol=SAME_VALUE_ABS_TOL)
+            for k, v in searched.items()
+        )
+        lines += [
+            "These are the values proposed by the last search (below): "
+            + ("**yes**." if same else "**no** (the baseline differs from the proposal)."),
+            "",
+        ]
+    lines += [
+        "## Face validity",
+        "",
+        ("Housing First (scenario `housing_first`) against usual services (the baseline), F16; and people "
+        "placed in staffed units against people placed in ordinary units, both in the baseline, F17 "
+        f"(recovery housing against usual aftercare). Same seeds and {replications} replications in both "
+        "runs, so differences are paired by replication."),
+        "",
+        *face_table(contrasts),
+        "",
+        *face_sentences(contrasts),
+        "",
+        "Placements per replication in the baseline's window: "
+        + ", ".join(
+            f"{kind} {frames['baseline'][f'{kind}_placements'].mean():.1f}" for kind in PLACEMENT_TYPES
+        )
+        + ".",
+        "",
+        "Other outcomes of the two runs (means over replications), to read the contrasts:",
+        "",
+        *supporting_table(frames),
+        "",
+    ]
+    lines.append(search_text if search_text else "## Search\n\nNo search has been recorded yet "
+                 "(`pathways calibrate --search --samples N`).")
+    lines += ["", DEFINITIONS]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,140 @@
+"""Numbers and names in plain words: what a comparison's report and the console say.
+
+``number``, ``quantity`` and ``difference`` write a metric's value or a difference for people
+(``24%``, ``65 days``, ``-13 points``); :func:`plain_line` writes one finding of a comparison,
+and :func:`findings` all the headline ones.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from sim.experiments.comparison import Comparison
+from sim.measures.metrics import METRICS
+
+# Shown without decimals from here: 9.95 and up would read 10.0 with one decimal.
+WHOLE_FROM = 9.95
+# A value that is not zero but below this would read 0.0 with one decimal.
+SHOWS_AS_ZERO = 0.05
+#: How a metric's unit is written after a number (shares are written as percentages instead).
+UNIT_WORDS = {"days": " days", "per year": " a year"}
+
+#: The outcomes a comparison leads with, in this order: the plain-words findings, the report's
+#: figure (2 x 4 panels) and the console table of ``pathways compare``.
+HEADLINE = (
+    "temp_share_over_90d",
+    "temp_days_mean",
+    "temp_occupancy_mean",
+    "street_count_mean",
+    "discharge_to_street_share",
+    "readmission_within_365d_share",
+    "relapse_within_90d_share",
+    "revolving_door_persons",
+)
+
+#: What each metric is, in a planner's words (docs/metrics.md has the exact definitions).
+PLAIN: dict[str, str] = {
+    "temp_days_mean": "average length of a temporary stay",
+    "temp_days_median": "median length of a temporary stay",
+    "temp_days_p90": "length of the longest tenth of temporary stays (90th percentile)",
+    "temp_share_over_90d": "share of temporary stays over 90 days",
+    "temp_occupancy_mean": "people in temporary housing on an average day",
+    "street_count_mean": "people on the street or a friend's sofa on an average day",
+    "discharges": "discharges from treatment and prison",
+    "discharge_to_housing_share": "share of discharges straight to a home",
+    "discharge_to_temporary_share": "share of discharges to temporary housing",
+    "discharge_to_street_share": "share of discharges to the street or a sofa",
+    "relapse_within_90d_share": "share of discharges followed by relapse within 90 days",
+    "readmission_within_365d_share": "share of treatment discharges readmitted within a year",
+    "revolving_door_persons": "people with 3 or more admissions within a year",
+    "repeat_homeless_persons": "people homeless twice or more",
+    "evictions": "evictions",
+    "relapses": "relapses",
+    "waitlist_mean": "people on the housing waiting list on an average day",
+    "offers_made": "offers of municipal housing",
+    "offers_declined": "offers declined",
+    "municipal_occupancy_share": "share of municipal units let",
+    "treatment_wait_days_mean": "average wait for treatment",
+    "deaths": "deaths",
+}
+
+
+def label(name: str) -> str:
+    """A scenario's name as a title: ``housing_ready`` -> ``Housing ready``."""
+    text = name.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def number(value: float, decimals: int | None = None) -> str:
+    """A number for people: no decimals from 10 up, one below (unless ``decimals`` says); no ``-0``."""
+    if decimals is None:
+        decimals = 0 if abs(value) >= WHOLE_FROM else 1
+    text = f"{value:.{decimals}f}"
+    return "0" if float(text) == 0 else text
+
+
+def _decimals(*values: float) -> int:
+    """One precision for numbers shown together.
+
+    None if all are 10 or more, else one decimal (two if a value that is not zero would show as 0).
+    """
+    if all(abs(v) >= WHOLE_FROM for v in values):
+        return 0
+    return 2 if any(0 < abs(v) < SHOWS_AS_ZERO for v in values) else 1
+
+
+def quantity(value: float, unit: str) -> str:
+    """A metric's value with its unit: ``24%``, ``65 days``, ``42``, ``26 a year``."""
+    if math.isnan(value):
+        return "no data"
+    if unit == "share":
+        return f"{number(value * 100)}%"
+    return number(value) + UNIT_WORDS.get(unit, "")
+
+
+def difference(value: float, unit: str, decimals: int | None = None) -> str:
+    """A difference with its unit: ``-13 points`` (of a percentage), ``-25 days``, ``+3``."""
+    if unit == "share":
+        return f"{_signed(value * 100, decimals)} points"
+    return _signed(value, decimals) + UNIT_WORDS.get(unit, "")
+
+
+def _signed(value: float, decimals: int | None = None) -> str:
+    """:func:`number` with a ``+`` in front of a positive value."""
+    text = number(value, decimals)
+    return text if text.startswith("-") or text == "0" else f"+{text}"
+
+
+def _scaled(value: float, unit: str) -> float:
+    """A value in the unit it is shown in: shares as percentages."""
+    return value * 100 if unit == "share" else value
+
+
+def plain_line(name: str, metric: str, table: pd.DataFrame) -> str:
+    """One finding in plain words.
+
+    ``Housing ready: share of temporary stays over 90 days 24% -> 11% (difference -13 points,
+    95% CI -16 to -10)``; ``no clear difference`` is added when the interval includes zero.
+    """
+    rows = table[table["metric"] == metric].set_index("scenario")
+    base_name = rows.index[rows["is_base"]][0]
+    b, a = rows.loc[base_name], rows.loc[name]
+    unit = str(a["unit"])
+    head = f"{label(name)}: {PLAIN.get(metric, METRICS[metric].description.lower())} "
+    head += f"{quantity(b['mean'], unit)} -> {quantity(a['mean'], unit)}"
+    if math.isnan(a["diff"]):
+        return head + " (no difference can be computed: no data)"
+    if math.isnan(a["diff_ci_low"]):
+        return head + f" (difference {difference(a['diff'], unit)}; one replication, no interval)"
+    lo, hi = _scaled(a["diff_ci_low"], unit), _scaled(a["diff_ci_high"], unit)
+    d = _decimals(_scaled(a["diff"], unit), lo, hi)
+    ci = f"95% CI {number(lo, d)} to {number(hi, d)}"
+    clear = lo > 0 or hi < 0
+    return head + f" (difference {difference(a['diff'], unit, d)}, {ci})" + ("" if clear else ", no clear difference")
+
+
+def findings(comparison: Comparison) -> list[str]:
+    """The headline findings in plain words: one :func:`plain_line` per (alternative, :data:`HEADLINE` metric)."""
+    return [plain_line(name, metric, comparison.table) for name in comparison.names[1:] for metric in HEADLINE]
