@@ -2,10 +2,12 @@
 
 Runs every shipped scenario (``scenarios/*.toml``) and every verification scenario
 (``scenarios/verification/*.toml``) at its own seed and number of replications through the
-``pathways`` command, plus one comparison and one small sweep, and hashes the data files each
-writes (``summary.json``, ``scenario.resolved.toml``, the Parquet tables, the comparison's
-``comparison.json`` and the sweep's run and point tables). Figures are left out: PNG files carry
-the plotting library's metadata and are not results.
+``pathways`` command, one comparison, one grid sweep, one Morris sweep with its sensitivity
+indices and a small calibration search, and hashes the data files they write: a run's
+``summary.json``, ``scenario.resolved.toml`` and Parquet tables; the comparison's JSON and CSV
+files; the sweeps' Parquet tables; the sensitivity tables; the calibration report (with its own
+command line and module paths masked). Figures are left out: PNG files carry the plotting
+library's metadata and are not results.
 
 Usage::
 

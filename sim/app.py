@@ -215,8 +215,9 @@ class InteractiveModel(HousingModel):
 
     def step(self) -> None:
         """One press of Step (or one tick of Play): advance ``DAYS_PER_STEP`` days (or to the end
-        of the run) and record one row."""
-        self.steps += 1
+        of the run) and record one row; after the end nothing happens."""
+        if self.running:
+            self.steps += 1
         self._advance_to(self.time + DAYS_PER_STEP)
 
     def _advance_to(self, day: float) -> None:

@@ -1,16 +1,19 @@
 """Results folders: where they are, whether one may be (re)written, and writing one all or nothing.
 
 Files are written into a hidden folder beside the target and moved into place only when every
-file is written, so a failed or interrupted run leaves no partial output.
+file is written, so a failed or interrupted run leaves no partial output. One file is written
+the same way by :func:`atomic_write`: through a hidden temporary file moved into place.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
@@ -24,7 +27,17 @@ def check_out_dir(out: Path, marker: str = "summary.json", what: str = "results"
     """Why ``out`` cannot be (re)written, or ``None`` if it can.
 
     A run replaces its output folder, so the folder must be new, empty, or an earlier run's
-    output (it has a ``summary.json``): ``--out .`` must never wipe a project.
+    output (it has a ``marker`` file): ``--out .`` must never wipe a project.
+
+    Args:
+        out: The folder to be (re)written.
+        marker: The file whose presence marks a folder as earlier output of the same kind
+            (``summary.json`` for a run, ``manifest.json`` for a sweep). Only its presence is
+            checked, not what it holds.
+        what: What the folder is for, named in the message about a file in the way.
+
+    Returns:
+        The reason, to follow the folder's name in a message, or ``None``.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -54,4 +67,25 @@ def replace_folder(out: Path, marker: str = "summary.json") -> Iterator[Path]:
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write the file ``path`` whole or not at all.
+
+    ``write`` gets a binary file open on a hidden temporary file in the same folder
+    (``.<name>.<pid>.tmp``); once it returns, the file is flushed to disk and moved onto ``path``
+    with ``os.replace``. On any error the temporary file is removed and ``path`` is untouched.
+    The folder must exist.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise

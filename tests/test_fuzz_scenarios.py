@@ -140,3 +140,31 @@ def test_accepted_variants_run_or_are_refused_cleanly(variants, tmp_path):
             assert (out / "summary.json").is_file()
         else:
             assert not out.exists(), "a refused run writes nothing"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "fragment"),
+    [
+        ("inflow.treatment_referrals_per_year=1e300", "allowed is <= 100000"),
+        ("initial.in_treatment=99999999999999999999999", "allowed is <= 100000"),
+        ("stock.types.ordinary.units.sentrum=1000000000000", "allowed is <= 100000"),
+        ("prison.sentence_days_cv=1e160", "allowed is <= 10"),
+        ("treatment.stay_days_cv=1e-160", "allowed is >= 0.001"),
+        ("stock.types.ordinary.tenancy_days=1e-300", "allowed is >= 1"),
+        ("run.sample_every_days=0.001", "allowed is at most 1,000,000"),
+        ("housing_office.meeting_interval_days=0.0001", "allowed is at most 1,000,000"),
+    ],
+)
+def test_values_that_would_exhaust_the_machine_are_refused(assignment, fragment):
+    """The bounds and the size check (each value named in the issue that crashed a run before)."""
+    with pytest.raises(sc.ScenarioError) as info:
+        sc.load("baseline", set_args=[assignment])
+    assert any(fragment in p for p in info.value.problems), info.value.problems
+
+
+def test_a_run_too_large_for_one_machine_is_refused():
+    """Every value within its bound, but together over a million people in one replication."""
+    with pytest.raises(sc.ScenarioError) as info:
+        sc.load("baseline", set_args=["inflow.prison_releases_per_year=99999", "run.years=200"])
+    assert any("people would enter one replication" in p for p in info.value.problems)
+    sc.load("baseline", set_args=["inflow.prison_releases_per_year=4000", "run.years=200"])  # 800,000: runs

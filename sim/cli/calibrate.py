@@ -23,8 +23,16 @@ import typer
 from rich.table import Table
 
 from sim import config as scenarios
-from sim.cli.common import err_console, fail, out_console
-from sim.cli.experiments import ExecutorChoice, ExecutorOption, SchedulerOption, WorkersOption
+from sim import files
+from sim.cli.common import (
+    ExecutorChoice,
+    ExecutorOption,
+    SchedulerOption,
+    WorkersOption,
+    err_console,
+    fail,
+    out_console,
+)
 from sim.config import Scenario, ScenarioError
 from sim.experiments.calibration import CHECK_REPLICATIONS, ContrastResult, PatternResult, check_baseline
 from sim.experiments.calibration_search import (
@@ -111,14 +119,6 @@ def _print_search(found: SearchResult, base: Scenario) -> None:
         out_console.print(f"  {key} = {value_text(value)}    (now {value_text(before[key])})", highlight=False)
 
 
-def _write(out: Path, text: str) -> None:
-    """Write ``text`` to ``out`` whole or not at all (a temporary file moved into place)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
-
-
 def calibrate(
     check_only: Annotated[
         bool,
@@ -186,8 +186,10 @@ def calibrate(
         check = check_baseline(base, replications, executor=pool, progress=progress("check"))
     if found is not None:
         search_text = search_section(found, searched_values(base), found.confirmation(), command, base)
-    _write(out, render_report(command=command, base=base, replications=replications, check=check,
-                              search_text=search_text))  # fmt: skip
+    report = render_report(command=command, base=base, replications=replications, check=check,
+                           search_text=search_text)  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    files.atomic_write(out, lambda fh: fh.write(report.encode("utf-8")))  # whole or not at all
     if show:
         err_console.print(" " * 60, end="\r")
     if found is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,7 +17,16 @@ import typer
 from rich.table import Table
 
 from sim import config as scenarios
-from sim.cli.common import err_console, fail, out_console, run_overrides
+from sim.cli.common import (
+    ExecutorChoice,
+    ExecutorOption,
+    SchedulerOption,
+    WorkersOption,
+    err_console,
+    fail,
+    out_console,
+    run_overrides,
+)
 from sim.config import ScenarioError
 
 if TYPE_CHECKING:
@@ -27,27 +35,6 @@ if TYPE_CHECKING:
 
 #: Exit code of an interrupted sweep (Ctrl-C): 128 + SIGINT, as a shell reports it.
 EXIT_INTERRUPTED = 130
-
-
-class ExecutorChoice(str, Enum):
-    """Where the runs go: a local process pool, or Dask distributed."""
-
-    process = "process"
-    dask = "dask"
-
-
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(help="Local worker processes, or Dask LocalCluster workers (default: number of cores).", min=1),
-]
-ExecutorOption = Annotated[
-    ExecutorChoice,
-    typer.Option(help="'process': a local process pool; 'dask': start a Dask LocalCluster (see --scheduler)."),
-]
-SchedulerOption = Annotated[
-    str | None,
-    typer.Option(help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786); implies --executor dask."),
-]
 
 
 def _progress() -> bool:

@@ -7,6 +7,7 @@ are re-exported here, so ``from sim import config`` gives the whole public surfa
 
 from sim.config.loading import (
     SCENARIO_DIR,
+    bound_text,
     flatten,
     load,
     lookup,
@@ -24,6 +25,7 @@ from sim.config.schema import (
     Scenario,
     ScenarioError,
     StockConfig,
+    StrictModel,
     UnitTypeConfig,
 )
 from sim.config.units import DAYS_PER_YEAR
@@ -36,7 +38,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "StockConfig",
+    "StrictModel",
     "UnitTypeConfig",
+    "bound_text",
     "flatten",
     "load",
     "lookup",

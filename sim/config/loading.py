@@ -156,21 +156,30 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
     return out
 
 
+def bound_text(err: dict[str, Any]) -> str | None:
+    """The bound a pydantic range error names (``>= 1``, ``< 365``), or ``None`` for any other error."""
+    ctx = err.get("ctx") or {}
+    bounds = {
+        "greater_than_equal": ("ge", ">="),
+        "less_than_equal": ("le", "<="),
+        "greater_than": ("gt", ">"),
+        "less_than": ("lt", "<"),
+    }
+    if err["type"] not in bounds:
+        return None
+    name, sign = bounds[err["type"]]
+    return f"{sign} {ctx.get(name)}"
+
+
 def _describe_allowed(err: dict[str, Any]) -> str:
     kind = err["type"]
-    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
     if kind == "missing":
         return "required key is missing"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bounds = {
-            "greater_than_equal": f">= {ctx.get('ge')}",
-            "less_than_equal": f"<= {ctx.get('le')}",
-            "greater_than": f"> {ctx.get('gt')}",
-            "less_than": f"< {ctx.get('lt')}",
-        }
-        return f"out of range: allowed is {bounds[kind]}"
+    bound = bound_text(err)
+    if bound is not None:
+        return f"out of range: allowed is {bound}"
     return err["msg"]
 
 
@@ -252,11 +261,9 @@ def _cross_check(s: Scenario) -> list[str]:
             f"({s.total_days:g} days = run.years * {DAYS_PER_YEAR:g})"
         )
     for tname, t in s.stock.types.items():
-        for zone, n in t.units.items():
+        for zone in t.units:
             if zone not in zones:
                 problems.append(f"stock.types.{tname}.units.{zone}: unknown zone; zones are {sorted(zones)}")
-            if n < 0:
-                problems.append(f"stock.types.{tname}.units.{zone} = {n!r}: a unit count must be >= 0")
     for i, add in enumerate(s.stock.additions):
         if add.type not in s.stock.types:
             problems.append(

@@ -57,11 +57,17 @@ class ScenarioError(Exception):
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
-class _Section(BaseModel):
+class StrictModel(BaseModel):
+    """The base of every model read from a file (scenario sections, sweep files).
+
+    Unknown keys are refused, values are not coerced (``"3"`` is not ``3``), infinities and NaN
+    are refused, and a loaded model cannot be changed.
+    """
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
-class RunConfig(_Section):
+class RunConfig(StrictModel):
     """How long to simulate and what to discard."""
 
     years: float = Field(gt=0, le=MAX_YEARS)
@@ -70,13 +76,13 @@ class RunConfig(_Section):
     sample_every_days: PositiveDays
 
 
-class ZonesConfig(_Section):
+class ZonesConfig(StrictModel):
     """Named parts of the municipality (thesis 7.3.1: a plan for 3-4 zones)."""
 
     names: list[str] = Field(min_length=1)
 
 
-class PopulationConfig(_Section):
+class PopulationConfig(StrictModel):
     """Who the people are when they enter the system (mechanism 11)."""
 
     need_shares: dict[Literal["low", "medium", "high", "rop"], Weight]
@@ -92,7 +98,7 @@ class PopulationConfig(_Section):
     prefers_network_zone_prob: float = Probability
 
 
-class InflowConfig(_Section):
+class InflowConfig(StrictModel):
     """New people entering the system (Poisson arrivals)."""
 
     treatment_referrals_per_year: PerYear
@@ -101,7 +107,7 @@ class InflowConfig(_Section):
     new_person_using_prob: float = Probability
 
 
-class InitialConfig(_Section):
+class InitialConfig(StrictModel):
     """The population already in the system at day 0."""
 
     in_treatment: Count
@@ -112,7 +118,7 @@ class InitialConfig(_Section):
     using_share: float = Probability
 
 
-class TreatmentConfig(_Section):
+class TreatmentConfig(StrictModel):
     """Inpatient substance treatment (TSB): beds, a queue and a length of stay."""
 
     beds: Count
@@ -122,7 +128,7 @@ class TreatmentConfig(_Section):
     homeless_referral_multiplier: Multiplier
 
 
-class PrisonConfig(_Section):
+class PrisonConfig(StrictModel):
     """Prison: incarceration of people in active use, and sentence length."""
 
     incarceration_rate_per_year_using: RatePerYear
@@ -130,7 +136,7 @@ class PrisonConfig(_Section):
     sentence_days_cv: CV
 
 
-class CoordinationConfig(_Section):
+class CoordinationConfig(StrictModel):
     """Coordination between institutions and the housing office (mechanism 2)."""
 
     application_timing: Literal["admission", "discharge"]
@@ -140,14 +146,14 @@ class CoordinationConfig(_Section):
     institution_priority: bool
 
 
-class DischargeConfig(_Section):
+class DischargeConfig(StrictModel):
     """Where people without ready housing go at discharge (mechanism 1)."""
 
     treatment_to_temporary_prob: float = Probability
     prison_to_temporary_prob: float = Probability
 
 
-class TemporaryConfig(_Section):
+class TemporaryConfig(StrictModel):
     """NAV temporary housing (mechanism 3)."""
 
     capacity: Count | Literal["unlimited"]
@@ -156,7 +162,7 @@ class TemporaryConfig(_Section):
     street_to_nav_rate_per_day: RatePerDay
 
 
-class HousingOfficeConfig(_Section):
+class HousingOfficeConfig(StrictModel):
     """The housing office: waiting list, allocation meetings and matching (mechanism 6)."""
 
     meeting_interval_days: PositiveDays
@@ -169,7 +175,7 @@ class HousingOfficeConfig(_Section):
     move_on_lead_days: Days
 
 
-class ChoiceConfig(_Section):
+class ChoiceConfig(StrictModel):
     """User choice: declining offers and what a decline costs (mechanism 7)."""
 
     max_declines: Count | Literal["unlimited"]
@@ -180,7 +186,7 @@ class ChoiceConfig(_Section):
     reapply_after_days: Days
 
 
-class FollowupConfig(_Section):
+class FollowupConfig(StrictModel):
     """Follow-up teams in the home (mechanism 9)."""
 
     capacity: Count
@@ -192,7 +198,7 @@ class FollowupConfig(_Section):
     eviction_multiplier: Multiplier
 
 
-class RelapseConfig(_Section):
+class RelapseConfig(StrictModel):
     """Relapse and remission hazards (mechanism 8)."""
 
     rate_per_day: RatePerDay
@@ -206,7 +212,7 @@ class RelapseConfig(_Section):
     competence_loss: float = Field(ge=0, le=1)
 
 
-class EvictionConfig(_Section):
+class EvictionConfig(StrictModel):
     """Eviction hazard for tenants of municipal housing (mechanism 4)."""
 
     rate_per_day: RatePerDay
@@ -218,7 +224,7 @@ class EvictionConfig(_Section):
     tenancy_end_to_temporary_prob: float = Probability
 
 
-class ExitsConfig(_Section):
+class ExitsConfig(StrictModel):
     """Leaving the system: own housing, moving away, death."""
 
     own_housing_rate_per_year_housed: RatePerYear
@@ -232,7 +238,7 @@ class ExitsConfig(_Section):
     mortality_early_window_days: Days
 
 
-class UnitTypeConfig(_Section):
+class UnitTypeConfig(StrictModel):
     """One kind of municipal unit (differentiated stock, mechanism 4)."""
 
     support_level: int = Field(ge=0, le=3)
@@ -246,7 +252,7 @@ class UnitTypeConfig(_Section):
     units: dict[str, Count]
 
 
-class StockAddition(_Section):
+class StockAddition(StrictModel):
     """New units added to the stock on a given day."""
 
     day: float = Field(ge=0, le=MAX_YEARS * DAYS_PER_YEAR)
@@ -255,7 +261,7 @@ class StockAddition(_Section):
     count: int = Field(ge=1, le=MAX_COUNT)
 
 
-class StockConfig(_Section):
+class StockConfig(StrictModel):
     """The municipal stock: unit types, attrition and additions (mechanisms 4-5)."""
 
     loss_prob_after_eviction: float = Probability
@@ -263,7 +269,7 @@ class StockConfig(_Section):
     additions: list[StockAddition] = Field(default_factory=list)
 
 
-class Scenario(_Section):
+class Scenario(StrictModel):
     """A whole scenario: every parameter of one model run."""
 
     name: str

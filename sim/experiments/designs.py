@@ -21,6 +21,7 @@ import numpy as np
 
 from sim import config as sc
 from sim.config import Scenario
+from sim.experiments.replications import replication_seed
 
 #: The designs a sweep file may name.
 Design = Literal["grid", "lhs", "sobol", "morris"]
@@ -137,7 +138,7 @@ class Sweep:
         sweep seed and the run's index, never on the executor, the workers or a resume.
         """
         index = run % self.replications if self.common_random_numbers else run
-        return child_seed(self.seed, index)
+        return replication_seed(self.seed, index)
 
     def describe(self) -> str:
         """One line: design, points, replications and runs."""
@@ -185,12 +186,6 @@ class Sweep:
         data["base_scenario"] = self.base.to_dict()
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def child_seed(seed: int, index: int) -> int:
-    """The 63-bit seed of the ``index``-th child of ``SeedSequence(seed)`` (as ``replication_seeds``)."""
-    child = np.random.SeedSequence(seed, spawn_key=(index,))
-    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
 def with_values(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Where replications run: this process, a local process pool, or a Dask cluster.
 
-Every runner in ``sim`` (``run``, ``compare``, ``sweep``) hands its work to a
+Every runner in ``sim`` (``run``, ``compare``, ``sweep``, ``sensitivity``, ``calibrate``) hands its work to a
 :class:`concurrent.futures.Executor`, so any executor works through the Python API: a
 :class:`~concurrent.futures.ProcessPoolExecutor`, a Dask ``Client.get_executor()``, an MPI pool.
 Results never depend on the executor: every task carries its own seed, and results are put
@@ -21,10 +21,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 ExecutorKind = Literal["process", "dask"]
-EXECUTOR_KINDS: tuple[str, ...] = ("process", "dask")
+#: The executors :func:`open_executor` builds, by name (the command line's ``--executor`` choices).
+EXECUTOR_KINDS: tuple[ExecutorKind, ...] = get_args(ExecutorKind)
 
 
 class SerialExecutor(Executor):

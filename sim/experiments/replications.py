@@ -43,10 +43,16 @@ class RunResult:
     summary: dict[str, object]  # the content of summary.json
 
 
+def replication_seed(seed: int, index: int) -> int:
+    """The 63-bit seed of replication ``index`` of a run with ``seed``: the ``index``-th child of
+    ``SeedSequence(seed)`` (what ``SeedSequence(seed).spawn`` gives), independent of the others."""
+    child = np.random.SeedSequence(seed, spawn_key=(index,))
+    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
 def replication_seeds(seed: int, replications: int) -> list[int]:
     """Independent 63-bit seeds for replications ``0 .. replications-1`` of a run with ``seed``."""
-    children = np.random.SeedSequence(seed).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [replication_seed(seed, index) for index in range(replications)]
 
 
 def run_replication(scenario: Scenario, index: int, seed: int) -> Replication:

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from sim import config as sc
-from sim.config import Scenario, ScenarioError
+from sim.config import Scenario, ScenarioError, StrictModel
 from sim.experiments.designs import DEFAULT_MORRIS_LEVELS, Design, Parameter, Sweep
 
 # Keys a sweep may not vary or fix in ``set``, with where they belong instead.
@@ -50,11 +50,7 @@ RESERVED_KEYS = {
 SHOWN_BAD_POINTS = 5
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-
-
-class ParameterSpec(_Strict):
+class ParameterSpec(StrictModel):
     """One varied parameter, as written in the file."""
 
     key: str = Field(min_length=1)
@@ -63,7 +59,7 @@ class ParameterSpec(_Strict):
     steps: int | None = Field(default=None, ge=2)
 
 
-class SweepFile(_Strict):
+class SweepFile(StrictModel):
     """A whole sweep file, as written."""
 
     name: str | None = Field(default=None, min_length=1)
@@ -391,7 +387,13 @@ def _describe(allowed: set[Any]) -> str:
 
 
 def _format_errors(exc: ValidationError, data: dict[str, Any]) -> list[str]:
-    """pydantic errors as lines naming the key, the value and what is allowed."""
+    """pydantic errors as lines naming the key, the value and what is allowed.
+
+    Not the scenario's formatter (:mod:`sim.config.loading`): a sweep file's lines name a
+    parameter by its index and key (``parameters[1] (key = 'treatment.beds').range``), list the
+    allowed keys after an unknown one, and give list lengths; the bounds are worded alike
+    (:func:`sim.config.bound_text`).
+    """
     grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for err in exc.errors(include_url=False):
         loc = tuple(str(p) for p in err["loc"])
@@ -416,15 +418,12 @@ def _format_errors(exc: ValidationError, data: dict[str, Any]) -> list[str]:
 def _message(err: dict[str, Any]) -> str:
     """What one pydantic error allows, in a few words (``>= 1``, ``at least 2 items``)."""
     ctx = err.get("ctx") or {}
-    bounds = {
-        "greater_than_equal": f">= {ctx.get('ge')}",
-        "less_than_equal": f"<= {ctx.get('le')}",
-        "greater_than": f"> {ctx.get('gt')}",
-        "less_than": f"< {ctx.get('lt')}",
+    lengths = {
         "too_short": f"at least {ctx.get('min_length')} items",
         "too_long": f"at most {ctx.get('max_length')} items",
     }
-    return bounds.get(err["type"], err["msg"].removeprefix("Input should be "))
+    bound = sc.bound_text(err) or lengths.get(err["type"])
+    return bound if bound is not None else err["msg"].removeprefix("Input should be ")
 
 
 def _key_label(loc: tuple[str, ...], data: dict[str, Any]) -> str:

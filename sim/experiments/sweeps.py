@@ -123,10 +123,11 @@ def points_table(sweep: Sweep) -> pd.DataFrame:
 def check_sweep_out_dir(out: Path, sweep: Sweep, *, resume: bool = False, overwrite: bool = False) -> str | None:
     """Why ``out`` cannot take this sweep's results, or ``None`` if it can.
 
-    First :func:`sim.files.check_out_dir`: a file, or a folder with other files in it (no
-    readable ``manifest.json``), is refused, so ``--out .`` never wipes a project; a new or empty
-    folder is fine. A folder holding this same sweep (same fingerprint) is fine with ``resume``;
-    a folder holding any sweep is fine with ``overwrite`` (it is replaced).
+    First :func:`sim.files.check_out_dir`: a file, or a folder with other files in it and no
+    ``manifest.json``, is refused, so ``--out .`` never wipes a project; a new or empty folder is
+    fine. Then a folder whose ``manifest.json`` cannot be read or is not JSON is refused too. A
+    folder holding this same sweep (same fingerprint) is fine with ``resume``; a folder holding
+    any sweep is fine with ``overwrite`` (it is replaced).
     """
     out = Path(out)
     problem = files.check_out_dir(out, marker=MANIFEST)
@@ -167,20 +168,6 @@ def finished_runs(out: Path) -> set[int]:
     return {int(m.group(1)) for name in os.listdir(folder) if (m := _PART.match(name))}
 
 
-def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    """Write ``path`` through a hidden temporary file in the same folder, then ``os.replace`` it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, mode) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _start_folder(out: Path, sweep: Sweep, overwrite: bool) -> set[int]:
     """Create (or reopen) the output folder; return the runs already finished."""
     if overwrite and _read_manifest(out) is not None:
@@ -190,17 +177,17 @@ def _start_folder(out: Path, sweep: Sweep, overwrite: bool) -> set[int]:
         stale.unlink(missing_ok=True)
     manifest = {"format": FORMAT, "fingerprint": sweep.fingerprint, **sweep.to_manifest()}
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
-    _atomic_write(out / MANIFEST, lambda fh: fh.write(text.encode()))
-    _atomic_write(out / "base.resolved.toml", lambda fh: fh.write(sweep.base.to_toml().encode()))
+    files.atomic_write(out / MANIFEST, lambda fh: fh.write(text.encode()))
+    files.atomic_write(out / "base.resolved.toml", lambda fh: fh.write(sweep.base.to_toml().encode()))
     points = pa.Table.from_pandas(points_table(sweep), preserve_index=False)
-    _atomic_write(out / POINTS, lambda fh: pq.write_table(points, fh))
+    files.atomic_write(out / POINTS, lambda fh: pq.write_table(points, fh))
     return {run for run in finished_runs(out) if run < sweep.n_runs}
 
 
 def _write_run(out: Path, row: dict[str, Any], arrow_schema: pa.Schema) -> None:
     """One finished run's row as ``runs/run-NNNNNNN.parquet``, written atomically."""
     table = pa.Table.from_pylist([row], schema=arrow_schema)
-    _atomic_write(out / RUNS_DIR / f"run-{row['run']:07d}.parquet", lambda fh: pq.write_table(table, fh))
+    files.atomic_write(out / RUNS_DIR / f"run-{row['run']:07d}.parquet", lambda fh: pq.write_table(table, fh))
 
 
 # ----------------------------------------------------------------------------- running
@@ -344,9 +331,9 @@ def by_point(runs: pd.DataFrame, points: pd.DataFrame, sweep: Sweep) -> pd.DataF
 def _write_by_point(out: Path, table: pd.DataFrame) -> None:
     """``by_point.parquet`` and ``by_point.csv`` in ``out``, each written atomically."""
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    _atomic_write(out / f"{BY_POINT}.parquet", lambda fh: pq.write_table(arrow, fh))
+    files.atomic_write(out / f"{BY_POINT}.parquet", lambda fh: pq.write_table(arrow, fh))
     text = table.to_csv(index=False)
-    _atomic_write(out / f"{BY_POINT}.csv", lambda fh: fh.write(text.encode()))
+    files.atomic_write(out / f"{BY_POINT}.csv", lambda fh: fh.write(text.encode()))
 
 
 @dataclass

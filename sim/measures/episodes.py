@@ -14,8 +14,11 @@ import math
 import numpy as np
 import pandas as pd
 
-#: The states in which a person is homeless: NAV temporary housing, or the street (a friend's sofa).
-HOMELESS: tuple[str, ...] = ("temporary", "street")
+from sim.model.states import State
+
+#: The states in which a person is homeless, as the spells record them: NAV temporary housing,
+#: or the street (a friend's sofa).
+HOMELESS: tuple[str, ...] = (State.TEMPORARY.value, State.STREET.value)
 
 
 def homelessness_episodes(

@@ -20,7 +20,7 @@ from sim.measures.windows import share_followed_within
 from sim.model.records import Records, as_frame
 
 NORM_DAYS = 90.0  # the intended maximum stay in temporary housing (thesis 1, 5.2.2)
-READMISSION_WINDOW = 365.0  # days: readmission to treatment "within a year" (F11); also the revolving-door span
+READMISSION_WINDOW = DAYS_PER_YEAR  # days: readmission to treatment "within a year" (F11); also the revolving-door span
 RELAPSE_WINDOW = 90.0  # days: relapse "by 3 months" after a discharge (F12)
 REVOLVING_DOOR_ADMISSIONS = 3  # admissions within READMISSION_WINDOW that make a revolving door
 
@@ -75,6 +75,24 @@ def temporary_stay_lengths(spells: pd.DataFrame, warmup: float, end: float) -> n
     return (temp["end"] - temp["start"]).to_numpy(dtype=float)
 
 
+def relapse_within_share(records: Records, warmup: float, end: float, window: float) -> float:
+    """Of discharges (treatment and prison) in [warmup, end - window], the share followed by a
+    relapse of the same person within ``window`` days (``relapse_within_90d_share`` with 90 days).
+
+    Args:
+        records: The run's records.
+        warmup: First day of the observation window.
+        end: Last day of the run.
+        window: The follow-up in days.
+
+    Returns:
+        The share; ``nan`` without discharges.
+    """
+    dis = records.frame("discharges")
+    dis = dis[(dis["day"] >= warmup) & (dis["day"] <= end - window)]
+    return share_followed_within(records.frame("relapses"), dis, window)
+
+
 def replication_metrics(records: Records, warmup: float, end: float) -> dict[str, float]:
     """Every metric of one replication, from its records.
 
@@ -110,8 +128,7 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
         out[f"discharge_to_{dest}_share"] = _share(int((dis_w["destination"] == dest).sum()), n)
 
     relapses = records.frame("relapses")
-    early = dis_w[dis_w["day"] <= end - RELAPSE_WINDOW]
-    out["relapse_within_90d_share"] = share_followed_within(relapses, early, RELAPSE_WINDOW)
+    out["relapse_within_90d_share"] = relapse_within_share(records, warmup, end, RELAPSE_WINDOW)
 
     adm = records.frame("admissions")
     treat_adm = adm[adm["kind"] == "treatment"]
@@ -174,14 +191,15 @@ def summarise(rows: pd.DataFrame) -> dict[str, dict[str, object]]:
     for name, meta in METRICS.items():
         estimate = mean_ci(rows[name].to_numpy(dtype=float))
         out[name] = {
-            "mean": _clean(estimate.mean),
-            "ci95": [_clean(estimate.low), _clean(estimate.high)],
+            "mean": json_number(estimate.mean),
+            "ci95": [json_number(estimate.low), json_number(estimate.high)],
             "unit": meta.unit,
             "description": meta.description,
         }
     return out
 
 
-def _clean(value: float) -> float | None:
-    """JSON has no NaN: missing values become null; others are rounded for stable files."""
-    return None if math.isnan(value) else round(value, 10)
+def json_number(value: float) -> float | None:
+    """A number for a JSON file: JSON has no NaN, so a missing value becomes ``null``; others are
+    rounded to 10 decimals, so files do not change with noise in the last digits."""
+    return None if math.isnan(value) else round(float(value), 10)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.config import DAYS_PER_YEAR
 from sim.measures.episodes import homelessness_episodes
+from sim.measures.metrics import relapse_within_share
 from sim.measures.windows import share_followed_within
 from sim.model.records import Records
 
@@ -30,9 +31,9 @@ RELAPSE_YEAR_WINDOW = DAYS_PER_YEAR
 HOUSED_HORIZON_DAYS = DAYS_PER_YEAR
 #: F16: follow-up of the time from becoming homeless to housing (two years); episodes need this
 #: much run left after they start.
-HOUSING_FOLLOW_UP_DAYS = 730.0
+HOUSING_FOLLOW_UP_DAYS = 2 * DAYS_PER_YEAR
 #: F17: relapse within 24 months of moving in; placements need this much run left.
-PLACEMENT_WINDOW_DAYS = 730.0
+PLACEMENT_WINDOW_DAYS = 2 * DAYS_PER_YEAR
 #: Slack (days) when fitting whole years into the window, so a window of exactly N years, whose
 #: end carries a rounding error, still has N years.
 WHOLE_YEAR_SLACK = 1e-9
@@ -92,24 +93,6 @@ def occupancy_drift(samples: pd.DataFrame, warmup: float, end: float) -> dict[st
         "temp_occupancy_first_year": float(n[first].mean()) if first.any() else math.nan,
         "temp_occupancy_last_year": float(n[last].mean()) if last.any() else math.nan,
     }
-
-
-def relapse_within_share(records: Records, warmup: float, end: float, window: float) -> float:
-    """Of discharges (treatment and prison) in [warmup, end - window], the share followed by a
-    relapse of the same person within ``window`` days (as ``relapse_within_90d_share``).
-
-    Args:
-        records: The run's records.
-        warmup: First day of the observation window.
-        end: Last day of the run.
-        window: The follow-up in days.
-
-    Returns:
-        The share; ``nan`` without discharges.
-    """
-    dis = records.frame("discharges")
-    dis = dis[(dis["day"] >= warmup) & (dis["day"] <= end - window)]
-    return share_followed_within(records.frame("relapses"), dis, window)
 
 
 def homelessness_outcomes(

@@ -34,10 +34,12 @@ import warnings
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from itertools import count
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import mesa
-from mesa.time import Priority, Schedule
+
+if TYPE_CHECKING:  # only the signatures of the refusals below use them
+    from mesa.time import Priority, Schedule
 
 INF = float("inf")
 
@@ -237,7 +239,7 @@ class CalendarModel(mesa.Model):
         *,
         at: float | None = None,
         after: float | None = None,
-        priority: Priority = Priority.DEFAULT,
+        priority: Priority | None = None,
     ) -> NoReturn:
         """Not supported: this model does not run Mesa's event list.
 
@@ -250,7 +252,7 @@ class CalendarModel(mesa.Model):
         )
 
     def schedule_recurring(
-        self, function: Callable[[], Any], schedule: Schedule, priority: Priority = Priority.DEFAULT
+        self, function: Callable[[], Any], schedule: Schedule, priority: Priority | None = None
     ) -> NoReturn:
         """Not supported: this model does not run Mesa's event list.
 

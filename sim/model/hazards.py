@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 INF = math.inf
 _log = math.log
 
-#: A mean duration at or below this many days (about 0.09 seconds) is no delay at all: the
+#: A mean duration at or below this many days (about 0.09 milliseconds) is no delay at all: the
 #: scenarios write 0 for "no delay", and ``random.gammavariate`` would underflow near it.
 NO_DELAY_DAYS = 1e-9
 

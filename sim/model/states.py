@@ -44,7 +44,7 @@ class EventKind(StrEnum):
 
     The values are plain strings and their order matters: when two clocks come up at exactly
     the same time, the kind whose value sorts first wins (a ``StrEnum`` compares as its value).
-    ``Person.__call__`` runs the handler that ``sim.model.person.HANDLERS`` maps each kind to.
+    ``Person.__call__`` runs the handler that ``sim.model.events.HANDLERS`` maps each kind to.
     """
 
     # fixed timers

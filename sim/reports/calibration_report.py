@@ -74,13 +74,26 @@ def search_section(
     Returns:
         The section's Markdown, between :data:`SEARCH_BEGIN` and :data:`SEARCH_END`.
     """
-    t = result.table
     lines = [
         SEARCH_BEGIN,
         "## Search",
         "",
         f"Command: `{command}`.",
         "",
+        *_search_method(result, base),
+        *_parameter_table(result, before),
+        *_pattern_hits(result),
+        *_best_points(result),
+        *_confirmation(result),
+        *_proposal(result, confirmation),
+        SEARCH_END,
+    ]
+    return "\n".join(lines)
+
+
+def _search_method(result: SearchResult, base: Scenario) -> list[str]:
+    """How the search sampled, and the rule that chose one point."""
+    return [
         (f"Latin hypercubes (`scipy.stats.qmc.LatinHypercube`) over the {len(SEARCH_SPACE)} uncertain parameters "
         "below (all marked \"assumption\" in `scenarios/baseline.toml`; values rounded to two significant "
         f"digits, beds to whole beds), in {result.rounds} round(s) of {result.samples} points: round 0 over the "
@@ -98,15 +111,24 @@ def search_section(
         "one with the largest worst margin is proposed. The same worst margin picks the best point so far "
         "that centres a later round."),
         "",
-        "| parameter | searched range | before the search | proposed |",
-        "|---|---|---:|---:|",
-    ]
+    ]  # fmt: skip
+
+
+def _parameter_table(result: SearchResult, before: Mapping[str, Any]) -> list[str]:
+    """Each searched parameter: its range, its value before the search and the proposed value."""
+    lines = ["| parameter | searched range | before the search | proposed |", "|---|---|---:|---:|"]
     chosen = result.chosen
     for p in SEARCH_SPACE:
         proposed = value_text(result.point(chosen)[p.key]) if chosen is not None else "-"
         lines.append(f"| `{p.key}` | {p.low:g} to {p.high:g} | {value_text(before[p.key])} | {proposed} |")
+    return lines
+
+
+def _pattern_hits(result: SearchResult) -> list[str]:
+    """How many points met every pattern, and each pattern, round by round."""
+    t = result.table
     n_ok = int(t["all_met"].sum())
-    lines += [
+    lines = [
         "",
         f"**{n_ok} of {len(t)} points met every pattern**"
         + (f" ({', '.join(f'round {k}: {int(g.sum())} of {len(g)}' for k, g in t.groupby('round')['all_met'])})."
@@ -115,62 +137,81 @@ def search_section(
         "",
         "| pattern | band | " + " | ".join(f"round {k}" for k in range(result.rounds)) + " |",
         "|---|---|" + "---:|" * result.rounds,
-    ]
+    ]  # fmt: skip
     for p in PATTERNS:
         hits = [int(g.apply(p.met).sum()) for _, g in t.groupby("round")[p.name]]
         lines.append(f"| `{p.name}` | {band_text(p)} | " + " | ".join(str(h) for h in hits) + " |")
-    ranked = t.sort_values(["all_met", "worst_margin"], ascending=[False, False]).head(5)
-    lines += [
+    return lines
+
+
+#: Points listed in the report's table of the best screened points (its heading says "five").
+BEST_POINTS_SHOWN = 5
+
+
+def _best_points(result: SearchResult) -> list[str]:
+    """The best screened points: those meeting every pattern first, then by worst margin."""
+    ranked = result.table.sort_values(["all_met", "worst_margin"], ascending=[False, False]).head(BEST_POINTS_SHOWN)
+    lines = [
         "",
         "The five best points (meeting every pattern first, then by worst margin):",
         "",
         "| point | round | " + " | ".join(f"`{p.key.split('.')[-1]}`" for p in SEARCH_SPACE)
         + " | all met | worst margin |",
         "|---:|---:|" + "---:|" * len(SEARCH_SPACE) + ":---:|---:|",
-    ]
+    ]  # fmt: skip
     for row, r in ranked.iterrows():
         values = " | ".join(value_text(plain(r[p.key])) for p in SEARCH_SPACE)
         lines.append(
             f"| {row} | {int(r['round'])} | {values} | {'yes' if r['all_met'] else 'no'} | {r['worst_margin']:.2f} |"
         )
-    c = result.confirmed
-    if not c.empty:
-        lines += [
-            "",
-            f"Confirmation ({result.confirm_replications} replications each, same seed):",
-            "",
-            "| point | screened worst margin | confirmed worst margin | meets every pattern |",
-            "|---:|---:|---:|:---:|",
-        ]
-        for row, r in c.iterrows():
-            lines.append(
-                f"| {row} | {t.loc[row, 'worst_margin']:.2f} | {r['worst_margin']:.2f} | "
-                f"{'yes' if r['all_met'] else 'no'} |"
-            )
+    return lines
+
+
+def _confirmation(result: SearchResult) -> list[str]:
+    """The confirmation runs of the best points (nothing if none was confirmed)."""
+    c, t = result.confirmed, result.table
+    if c.empty:
+        return []
+    lines = [
+        "",
+        f"Confirmation ({result.confirm_replications} replications each, same seed):",
+        "",
+        "| point | screened worst margin | confirmed worst margin | meets every pattern |",
+        "|---:|---:|---:|:---:|",
+    ]
+    for row, r in c.iterrows():
+        lines.append(
+            f"| {row} | {t.loc[row, 'worst_margin']:.2f} | {r['worst_margin']:.2f} | "
+            f"{'yes' if r['all_met'] else 'no'} |"
+        )
+    return lines
+
+
+def _proposal(result: SearchResult, confirmation: Sequence[PatternResult] | None) -> list[str]:
+    """The proposed point with its confirmed patterns, or the closest point when none is proposed."""
+    chosen, t = result.chosen, result.table
     if chosen is None:
         closest = result.closest
-        lines += [
+        return [
             "",
             "No point met every pattern"
-            + (" when confirmed" if not c.empty else "")
+            + (" when confirmed" if not result.confirmed.empty else "")
             + f", so nothing is proposed. The closest screened point (largest worst margin, "
             f"{t.loc[closest, 'worst_margin']:.2f}) is point {closest}: "
             + ", ".join(f"`{k}` = {value_text(v)}" for k, v in result.point(closest).items()) + ".",
         ]
-    else:
-        lines += ["", f"**Proposed: point {chosen}.**"]
-        if confirmation is not None:
-            lines += [
-                "",
-                f"The proposed point, confirmed with {result.confirm_replications} replications:",
-                "",
-                *pattern_table(confirmation),
-                "",
-                verdict(confirmation),
-            ]
-        lines.append(f"<!-- proposed: {json.dumps(result.point(chosen), sort_keys=True)} -->")
-    lines.append(SEARCH_END)
-    return "\n".join(lines)
+    lines = ["", f"**Proposed: point {chosen}.**"]
+    if confirmation is not None:
+        lines += [
+            "",
+            f"The proposed point, confirmed with {result.confirm_replications} replications:",
+            "",
+            *pattern_table(confirmation),
+            "",
+            verdict(confirmation),
+        ]
+    lines.append(f"<!-- proposed: {json.dumps(result.point(chosen), sort_keys=True)} -->")
+    return lines
 
 
 def proposed_from(section: str) -> dict[str, Any] | None:

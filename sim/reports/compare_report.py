@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from sim.config import DAYS_PER_YEAR
 from sim.experiments.comparison import Comparison
 from sim.files import replace_folder
-from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths
+from sim.measures.metrics import NORM_DAYS, json_number, temporary_stay_lengths
 from sim.reports.run_figures import STAY_BIN_DAYS
 from sim.reports.text import HEADLINE, PLAIN, findings, label
 
@@ -57,13 +57,13 @@ def summary(comparison: Comparison) -> dict[str, Any]:
         entry: dict[str, Any] = {"unit": rows["unit"].iloc[0], "scenarios": {}, "differences": {}}
         for _, r in rows.iterrows():
             entry["scenarios"][r["scenario"]] = {
-                "mean": _clean(r["mean"]),
-                "ci95": [_clean(r["ci_low"]), _clean(r["ci_high"])],
+                "mean": json_number(r["mean"]),
+                "ci95": [json_number(r["ci_low"]), json_number(r["ci_high"])],
             }
             if not r["is_base"]:
                 entry["differences"][r["scenario"]] = {
-                    "mean": _clean(r["diff"]),
-                    "ci95": [_clean(r["diff_ci_low"]), _clean(r["diff_ci_high"])],
+                    "mean": json_number(r["diff"]),
+                    "ci95": [json_number(r["diff_ci_low"]), json_number(r["diff_ci_high"])],
                 }
         metrics[metric] = entry
     return {
@@ -81,11 +81,6 @@ def summary(comparison: Comparison) -> dict[str, Any]:
 def _file_name(name: str) -> str:
     """A scenario name made safe as a file name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
-
-
-def _clean(value: float) -> float | None:
-    """A number for JSON: ``None`` for ``nan``, rounded to 10 decimals (no noise in the last digits)."""
-    return None if math.isnan(value) else round(float(value), 10)
 
 
 # ----------------------------------------------------------------------------- figures

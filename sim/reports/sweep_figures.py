@@ -7,16 +7,19 @@ error bar where a level has a single run: one value gives no interval). The samp
 means.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
-notebook's inline backend is left alone.
+notebook's inline backend is left alone. Each figure is written as PNG to a path or an open
+binary file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim import files
 from sim.experiments.sweeps import SweepResult
 from sim.measures.metrics import METRICS
 from sim.measures.statistics import mean_ci
@@ -36,7 +39,7 @@ def _scale(metric: str) -> tuple[float, str]:
     return (100.0, "%") if unit == "share" else (1.0, unit)
 
 
-def grid_figure(result: SweepResult, metric: str, path: Path) -> None:
+def grid_figure(result: SweepResult, metric: str, path: Path | BinaryIO) -> None:
     """The metric against the first parameter, one line per level of the second, with 95% intervals."""
     runs = result.runs
     keys = result.sweep.keys
@@ -69,10 +72,10 @@ def grid_figure(result: SweepResult, metric: str, path: Path) -> None:
         ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
 
 
-def scatter_figure(result: SweepResult, metric: str, path: Path) -> None:
+def scatter_figure(result: SweepResult, metric: str, path: Path | BinaryIO) -> None:
     """The point means of the metric against each parameter (one panel per parameter)."""
     table = result.by_point
     keys = result.sweep.keys[:MAX_PANELS]
@@ -93,7 +96,7 @@ def scatter_figure(result: SweepResult, metric: str, path: Path) -> None:
     axes[0][0].set_ylabel(f"{metric} ({unit})")
     fig.suptitle(f"{result.sweep.name}: {metric} at each point (mean over replications)", fontsize="medium")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
 
 
 def write_sweep_figures(result: SweepResult, folder: Path) -> None:
@@ -106,6 +109,4 @@ def write_sweep_figures(result: SweepResult, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     draw = grid_figure if result.sweep.design == "grid" else scatter_figure
     for metric in result.sweep.metrics:
-        tmp = folder / f".{metric}.tmp.png"
-        draw(result, metric, tmp)
-        tmp.replace(folder / f"{metric}.png")
+        files.atomic_write(folder / f"{metric}.png", lambda fh, metric=metric: draw(result, metric, fh))
