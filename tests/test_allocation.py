@@ -9,8 +9,8 @@ import pytest
 from sim.config import ChoiceConfig
 from sim.model import allocation
 from sim.model.allocation import Answer
-from sim.model.states import Need, State
 from sim.model.services.housing_office import Application
+from sim.model.states import Need, State
 from sim.model.stock import Unit
 
 
