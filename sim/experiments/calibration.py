@@ -1,6 +1,6 @@
 """Pattern-oriented calibration of the baseline, and face validity against published trials: the checks.
 
-The thesis and the published figures in ``shared/domain.md`` give no rates, only patterns a
+The thesis and the published figures in ``docs/sources.md`` give no rates, only patterns a
 credible baseline should reproduce *together* (pattern-oriented modelling, Grimm et al. 2005).
 This module holds:
 
@@ -53,7 +53,7 @@ class Pattern:
         low: Lower edge of the target band (inclusive).
         high: Upper edge of the target band (inclusive).
         target: The published figure, in words.
-        source: Where it comes from (thesis section or F-number of ``shared/domain.md``).
+        source: Where it comes from (thesis section or F-number of ``docs/sources.md``).
     """
 
     name: str
@@ -155,7 +155,7 @@ class Contrast:
     """A trial's contrast and the model's version of it.
 
     Attributes:
-        figure: The F-number in ``shared/domain.md``.
+        figure: The F-number in ``docs/sources.md``.
         label: The measure, in words.
         unit: ``"share"`` or ``"days"``.
         policy_run: Which run gives the policy arm (``"housing_first"`` or ``"baseline"``).

@@ -335,7 +335,7 @@ def render_report(
         "",
         "## Patterns",
         "",
-        ("The patterns a credible baseline should reproduce together (`shared/domain.md`; pattern-oriented "
+        ("The patterns a credible baseline should reproduce together (`docs/sources.md`; pattern-oriented "
         "modelling, Grimm et al. 2005). The bands are defined with their sources in `sim/experiments/calibration.py` "
         "(`PATTERNS`); a pattern is met when the baseline's mean lies inside its band."),
         "",
