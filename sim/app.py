@@ -237,6 +237,7 @@ STATE_LABELS = {
     State.TEMPORARY: ("NAV temporary housing", "tab:orange"),
     State.STREET: ("street / friend's sofa", "tab:red"),
     State.HOUSED: ("municipal housing", "tab:green"),
+    State.PRIVATE: ("private housing (rental, family, own flat)", "tab:cyan"),
 }
 
 
@@ -297,7 +298,8 @@ def PeopleByState(model: InteractiveModel):
     update_counter.get()
     df = model.datacollector.get_model_vars_dataframe()
     fig, ax = _figure("People by place", "people", model)
-    for state, (label, color) in STATE_LABELS.items():
+    for state in State:  # every place, even one STATE_LABELS does not name yet
+        label, color = STATE_LABELS.get(state, (state.value, None))
         ax.plot(df["day"], df[f"n_{state.value}"], label=label, color=color, **_style(len(df)))
     ax.set_ylim(bottom=0)
     _legend(ax, ncols=2)
@@ -346,6 +348,7 @@ def Summary(model: InteractiveModel):
 
 In NAV temporary housing: **{temporary}**, of whom **{over}**{share} have been there longer than
 the {NORM_DAYS:.0f}-day norm · on the street or a friend's sofa: **{model.counts[State.STREET]}** ·
+in private housing: **{model.counts[State.PRIVATE]}** ·
 waiting list: **{len(model.office)}** applications · units let: **{stock.occupied}** of **{stock.size}**
 
 This run: {describe_levers(model.levers)}.

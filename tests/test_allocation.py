@@ -24,8 +24,10 @@ def applicant(serial: int, queue_day: float, need: Need = Need.LOW, zone: str = 
 
 @pytest.fixture
 def units(baseline):
-    """A few vacant units of every type, in two zones, vacant since different days."""
-    types = baseline.stock.types
+    """A few vacant units of every type, in two zones, vacant since different days. The ROP type
+    is the ROP-adapted one (support level 3), whatever the baseline's ROP units are."""
+    types = dict(baseline.stock.types)
+    types["rop"] = types["rop"].model_copy(update={"support_level": 3})
 
     def unit(uid: int, type_name: str, zone: str, since: float) -> Unit:
         return Unit(uid, type_name, types[type_name], zone, vacant_since=since)

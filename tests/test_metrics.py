@@ -22,6 +22,7 @@ def records_with(
     offers=(),
     evictions=(),
     exits=(),
+    refusals=(),
     samples_days=(0.0, 500.0, 1000.0),
 ) -> Records:
     """Records filled with the given rows (tuples in column order) and a few flat samples."""
@@ -33,6 +34,7 @@ def records_with(
         (r.offers, offers),
         (r.evictions, evictions),
         (r.exits, exits),
+        (r.refusals, refusals),
     ):
         for row in rows:
             Records.add(table, *row)
@@ -40,7 +42,7 @@ def records_with(
         r.spell(*row)
     for day in samples_days:
         row = {"day": day, "n_treatment": 1, "n_prison": 1, "n_temporary": 4, "n_street": 2, "n_housed": 10,
-               "waitlist": 6, "treatment_queue": 0, "units": 10, "units_occupied": 8, "followup_clients": 0}
+               "n_private": 3, "waitlist": 6, "treatment_queue": 0, "units": 10, "units_occupied": 8, "followup_clients": 0}
         for k, v in row.items():
             r.samples.setdefault(k, []).append(v)
     return r
@@ -221,3 +223,69 @@ def test_every_metric_has_a_unit_and_description():
     """Every metric carries a unit and a description (they are written to summary.json)."""
     for name, meta in METRICS.items():
         assert meta.unit and meta.description, name
+
+
+def test_deaths_per_100_person_years_from_the_spells_in_the_window():
+    """Deaths in [W, T] per 100 person-years: the spells' overlap with the window, summed."""
+    spells = [
+        (1, "street", "", "", 0.0, 365.0 * 3, "end_of_run"),  # 2 years in the window [365, 1095]
+        (2, "housed", "ordinary", "nord", 200.0, 730.0, "death"),  # 1 year in the window, dies in it
+        (3, "temporary", "", "", 100.0, 300.0, "death"),  # dies in the warm-up: neither count
+        (4, "private", "", "", 730.0, 1095.0, "end_of_run"),  # 1 year
+    ]
+    exits = [(2, 730.0, "death", "housed"), (3, 300.0, "death", "temporary"), (5, 800.0, "moved_away", "street")]
+    r = records_with(spells=spells, exits=exits)
+    m = replication_metrics(r, warmup=365.0, end=1095.0)
+    assert metrics.person_years_in_window(r.frame("spells"), 365.0, 1095.0) == pytest.approx(4.0)
+    assert m["deaths_per_100_person_years"] == pytest.approx(100 * 1 / 4.0)
+    assert m["deaths"] == pytest.approx(1 / 2.0)
+    assert math.isnan(replication_metrics(records_with(), warmup=0.0, end=1000.0)["deaths_per_100_person_years"])
+
+
+def test_refusals_per_year_all_and_unsuitable():
+    """Refusals in the window per year, all reasons; the unsuitable ones on their own."""
+    refusals = [(1, 100.0, "full"), (2, 400.0, "full"), (3, 500.0, "unsuitable"), (3, 900.0, "unsuitable"),
+                (4, 950.0, "full")]
+    m = replication_metrics(records_with(refusals=refusals), warmup=270.0, end=1000.0)
+    assert m["temp_refusals_per_year"] == pytest.approx(4 / 2.0)
+    assert m["temp_refusals_unsuitable_per_year"] == pytest.approx(2 / 2.0)
+
+
+def test_private_entries_losses_and_stable_exits():
+    """Spells ending own_housing / arranged_private are entries to private housing, lost_private a
+    loss; exits "stable" leave the population; only what ends in the window counts."""
+    spells = [
+        (1, "housed", "ordinary", "nord", 0.0, 300.0, "own_housing"),
+        (1, "private", "", "", 300.0, 600.0, "lost_private"),
+        (1, "street", "", "", 600.0, 700.0, "came_to_nav"),
+        (2, "temporary", "", "", 0.0, 100.0, "own_housing"),  # in the warm-up: not counted
+        (2, "private", "", "", 100.0, 800.0, "stable"),
+        (3, "temporary", "", "", 0.0, 500.0, "arranged_private"),
+        (3, "private", "", "", 500.0, 1000.0, "end_of_run"),
+    ]
+    exits = [(2, 800.0, "stable", "private"), (4, 100.0, "stable", "housed"), (5, 900.0, "moved_away", "street")]
+    m = replication_metrics(records_with(spells=spells, exits=exits), warmup=270.0, end=1000.0)
+    assert m["private_entries_per_year"] == pytest.approx(2 / 2.0)
+    assert m["private_losses_per_year"] == pytest.approx(1 / 2.0)
+    assert m["stable_exits_per_year"] == pytest.approx(1 / 2.0)
+
+
+def test_point_in_time_counts_and_population():
+    """Time averages of n_private, n_housed and of every n_* column summed, over samples in the window."""
+    r = records_with(samples_days=(0.0, 500.0, 1000.0))
+    r.samples["n_private"][0] = 100  # a sample in the warm-up: not counted
+    r.samples["n_private"][2] = 5
+    m = replication_metrics(r, warmup=270.0, end=1000.0)
+    assert m["private_count_mean"] == pytest.approx((3 + 5) / 2)
+    assert m["housed_count_mean"] == pytest.approx(10.0)
+    assert m["population_mean"] == pytest.approx(1 + 1 + 4 + 2 + 10 + (3 + 5) / 2)
+
+
+def test_temp_occupancy_trend_is_the_slope_per_year_in_the_window():
+    """n_temporary 4, 4 then rising by 2 each half year: the slope over the window's samples, per year."""
+    r = records_with(samples_days=(0.0, 365.0, 547.5, 730.0, 912.5))
+    r.samples["n_temporary"][:] = [50, 4, 5, 6, 7]  # +1 per half year in [365, 912.5]; the 50 is warm-up
+    m = replication_metrics(r, warmup=365.0, end=912.5)
+    assert m["temp_occupancy_trend_per_year"] == pytest.approx(2.0)
+    flat = replication_metrics(records_with(), warmup=0.0, end=1000.0)
+    assert flat["temp_occupancy_trend_per_year"] == pytest.approx(0.0)

@@ -112,7 +112,7 @@ def test_output_tables_have_the_documented_columns(runs):
     spells = pd.read_parquet(folder / "spells.parquet")
     assert {"person", "state", "housing_type", "zone", "start", "end", "end_reason"} <= set(spells.columns)
     assert set(spells["replication"]) == {0, 1}
-    assert set(spells["state"]) == {"treatment", "prison", "temporary", "street", "housed"}
+    assert set(spells["state"]) == {"treatment", "prison", "temporary", "street", "housed", "private"}
     assert (spells["end"] >= spells["start"]).all()
     reps = pd.read_parquet(folder / "replications.parquet")
     assert len(reps) == 2 and {"replication", "seed", *ISSUE_METRICS} <= set(reps.columns)

@@ -358,14 +358,15 @@ BAD_SPECS: dict[str, tuple[dict[str, Any] | str, list[str]]] = {
     "bad_set": ({"set": {"run.years": -1.0}}, ["set", "run.years", "-1"]),
     "missing_base": ({"base": "nowhere"}, ["base", "nowhere", "baseline"]),
     "point_invalid": (
-        # Each level is fine on its own, but a minimum age of 50 above a maximum of 40 is not.
+        # Each level is fine on its own, but a warm-up of 1000 days in a run of 2.5 years is not.
         {
+            "set": {},
             "parameters": [
-                {"key": "population.age_min_years", "levels": [19.0, 50.0]},
-                {"key": "population.age_max_years", "levels": [40.0, 67.0]},
+                {"key": "run.warmup_days", "levels": [100.0, 1000.0]},
+                {"key": "run.years", "levels": [2.5, 10.0]},
             ],
         },
-        ["point 2", "population.age_min_years = 50.0", "population.age_max_years = 40.0", "must be below"],
+        ["point 2", "run.warmup_days = 1000.0", "shorter than the run", "912.5 days"],
     ),
 }
 

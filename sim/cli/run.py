@@ -76,7 +76,7 @@ def run(
     from sim.experiments.replications import run_scenario
     from sim.files import check_out_dir, default_out_dir
     from sim.reports.run_figures import write_figures
-    from sim.reports.run_output import write_run
+    from sim.reports.run_output import stationarity_line, write_run
 
     try:
         loaded = scenarios.load(scenario, overrides=run_overrides(seed, replications, years), set_args=set_ or None)
@@ -91,6 +91,7 @@ def run(
     elapsed = time.perf_counter() - started
     written = write_run(result, target, extra=None if no_figures else lambda folder: write_figures(result, folder))
     out_console.print(results_table(result.summary))
+    out_console.print(stationarity_line(result.summary), markup=False, highlight=False, soft_wrap=True)
     out_console.print(
         f"{loaded.run.replications} replications of {loaded.run.years:g} years in {elapsed:.1f} s "
         f"({elapsed / loaded.run.replications:.2f} s per replication, wall clock).",

@@ -225,7 +225,7 @@ def lookup(data: Any, loc: list[str] | tuple[str, ...]) -> Any:
 
 
 def _cross_check(s: Scenario) -> list[str]:
-    """Checks that span sections: zone names, shares that must sum to one, ages."""
+    """Checks that span sections: zone names, shares that must sum to one, the warm-up, the size of a run."""
     problems = []
     zones = set(s.zones.names)
     if len(zones) != len(s.zones.names):
@@ -250,11 +250,6 @@ def _cross_check(s: Scenario) -> list[str]:
     for level, v in comp.items():
         if not 0 <= v <= 1:
             problems.append(f"population.competence_mean.{level} = {v!r}: allowed is 0 to 1")
-    if s.population.age_min_years >= s.population.age_max_years:
-        problems.append(
-            f"population.age_min_years = {s.population.age_min_years!r}: must be below "
-            f"age_max_years ({s.population.age_max_years})"
-        )
     if s.run.warmup_days >= s.total_days:
         problems.append(
             f"run.warmup_days = {s.run.warmup_days!r}: must be shorter than the run "
@@ -297,7 +292,8 @@ def _size_check(s: Scenario) -> list[str]:
         )
     init, inflow = s.initial, s.inflow
     people = (
-        init.in_treatment + init.in_prison + init.in_temporary + init.on_street + init.housed_share * day0_units
+        init.in_treatment + init.in_prison + init.in_temporary + init.on_street + init.in_private
+        + init.housed_share * day0_units
         + (inflow.treatment_referrals_per_year + inflow.prison_releases_per_year + inflow.nav_homeless_per_year)
         * s.run.years
     )  # fmt: skip

@@ -87,10 +87,6 @@ class PopulationConfig(StrictModel):
 
     need_shares: dict[Literal["low", "medium", "high", "rop"], Weight]
     female_share: float = Probability
-    age_mean_years: float = Field(ge=18, le=90)
-    age_sd_years: float = Field(ge=0, le=100)
-    age_min_years: float = Field(ge=16)
-    age_max_years: float = Field(le=100)
     competence_mean: dict[Literal["low", "medium", "high", "rop"], float]
     competence_sd: float = Field(ge=0, le=1)
     preferred_zone_weights: dict[str, Weight]
@@ -114,6 +110,7 @@ class InitialConfig(StrictModel):
     in_prison: Count
     in_temporary: Count
     on_street: Count
+    in_private: Count
     housed_share: float = Probability
     using_share: float = Probability
 
@@ -126,6 +123,7 @@ class TreatmentConfig(StrictModel):
     stay_days_cv: CV
     referral_rate_per_day_using: RatePerDay
     homeless_referral_multiplier: Multiplier
+    referral_lapses_on_remission: bool
 
 
 class PrisonConfig(StrictModel):
@@ -144,6 +142,7 @@ class CoordinationConfig(StrictModel):
     hold_discharge_share: float = Probability
     hold_max_days: Days
     institution_priority: bool
+    admission_cancels_application: bool
 
 
 class DischargeConfig(StrictModel):
@@ -157,7 +156,10 @@ class TemporaryConfig(StrictModel):
     """NAV temporary housing (mechanism 3)."""
 
     capacity: Count | Literal["unlimited"]
-    staffed: bool
+    staffed_places: Count
+    staffed_min_need: Literal["low", "medium", "high", "rop"]
+    women_crisis_places: Count
+    women_using_accept_prob: float = Probability
     leave_rate_per_day: RatePerDay
     street_to_nav_rate_per_day: RatePerDay
 
@@ -210,6 +212,25 @@ class RelapseConfig(StrictModel):
     network_zone_multiplier: Multiplier
     remission_rate_per_day: RatePerDay
     competence_loss: float = Field(ge=0, le=1)
+    private_multiplier: Multiplier
+
+
+class CompetenceConfig(StrictModel):
+    """Housing competence (boevne) that grows back outside a unit too (mechanism 4)."""
+
+    gain_per_year_not_using: float = Field(ge=0, le=1)
+    gain_per_year_treatment: float = Field(ge=0, le=1)
+    gain_per_year_followup: float = Field(ge=0, le=1)
+    review_days: float = Field(ge=1, le=MAX_DAYS)  # at least a day: a review is a redraw of every clock
+
+
+class PrivateConfig(StrictModel):
+    """Private housing (private rental, family, a flat of one's own): a place people can lose."""
+
+    arranged_rate_per_year: RatePerYear
+    loss_rate_per_year: RatePerYear
+    loss_using_multiplier: Multiplier
+    loss_to_temporary_prob: float = Probability
 
 
 class EvictionConfig(StrictModel):
@@ -229,8 +250,10 @@ class ExitsConfig(StrictModel):
 
     own_housing_rate_per_year_housed: RatePerYear
     own_housing_rate_per_year_homeless: RatePerYear
-    own_housing_min_competence: float = Field(ge=0, le=1)
+    own_housing_competence_midpoint: float = Field(ge=0, le=1)
+    own_housing_competence_scale: float = Field(gt=0, le=1)
     own_housing_using_multiplier: Multiplier
+    stable_after_days: Days | Literal["never"]
     move_away_rate_per_year: RatePerYear
     mortality_per_100_person_years: float = Field(ge=0, le=100 * MAX_RATE_PER_YEAR)
     mortality_using_multiplier: Multiplier
@@ -265,6 +288,7 @@ class StockConfig(StrictModel):
     """The municipal stock: unit types, attrition and additions (mechanisms 4-5)."""
 
     loss_prob_after_eviction: float = Probability
+    replacement_delay_days: Days | Literal["never"]
     types: dict[str, UnitTypeConfig] = Field(min_length=1)
     additions: list[StockAddition] = Field(default_factory=list)
 
@@ -289,7 +313,9 @@ class Scenario(StrictModel):
     choice: ChoiceConfig
     followup: FollowupConfig
     relapse: RelapseConfig
+    competence: CompetenceConfig
     eviction: EvictionConfig
+    private: PrivateConfig
     exits: ExitsConfig
     stock: StockConfig
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.config import DAYS_PER_YEAR
 from sim.measures.episodes import homelessness_episodes
+from sim.measures.stationarity import trend_per_year
 from sim.measures.statistics import mean_ci
 from sim.measures.windows import share_followed_within
 from sim.model.records import Records, as_frame
@@ -23,6 +24,10 @@ NORM_DAYS = 90.0  # the intended maximum stay in temporary housing (thesis 1, 5.
 READMISSION_WINDOW = DAYS_PER_YEAR  # days: readmission to treatment "within a year" (F11); also the revolving-door span
 RELAPSE_WINDOW = 90.0  # days: relapse "by 3 months" after a discharge (F12)
 REVOLVING_DOOR_ADMISSIONS = 3  # admissions within READMISSION_WINDOW that make a revolving door
+PERSON_YEARS_PER = 100.0  # deaths are counted per this many person-years (F14: 1.5 per 100)
+#: Spell end reasons that are a move into private housing (``State.PRIVATE``).
+TO_PRIVATE = ("own_housing", "arranged_private")
+FROM_PRIVATE = "lost_private"  # the end reason of a private spell lost (end of lease, eviction, thrown out)
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,22 @@ METRICS: dict[str, Metric] = {
     "temp_days_p90": Metric("days", "90th percentile of temporary-housing spell length"),
     "temp_share_over_90d": Metric("share", "Share of temporary-housing spells longer than the 90-day norm"),
     "temp_occupancy_mean": Metric("people", "Mean number of people in temporary housing at a point in time"),
+    "temp_occupancy_trend_per_year": Metric(
+        "people per year", "Least-squares trend of the number in temporary housing over the window"
+    ),
     "street_count_mean": Metric("people", "Mean number of people on the street or a friend's sofa"),
+    "housed_count_mean": Metric("people", "Mean number of people in a municipal unit"),
+    "private_count_mean": Metric("people", "Mean number of people in private housing (rental, family, own flat)"),
+    "population_mean": Metric("people", "Mean number of people in the system (every place)"),
+    "temp_refusals_per_year": Metric("per year", "Times NAV could not give a temporary place (full or unsuitable)"),
+    "temp_refusals_unsuitable_per_year": Metric(
+        "per year", "Times a woman in active use had no suitable temporary place (would not take an ordinary one)"
+    ),
     "discharges": Metric("per year", "Discharges from treatment and prison"),
     "discharge_to_housing_share": Metric("share", "Share of discharges to housing that was ready"),
     "discharge_to_temporary_share": Metric("share", "Share of discharges to NAV temporary housing"),
     "discharge_to_street_share": Metric("share", "Share of discharges to nothing (street, sofa)"),
+    "discharge_to_private_share": Metric("share", "Share of discharges back to private housing kept during the stay"),
     "relapse_within_90d_share": Metric("share", "Share of discharges followed by a relapse within 90 days"),
     "readmission_within_365d_share": Metric(
         "share", "Share of treatment discharges followed by a new treatment admission within 365 days"
@@ -60,6 +76,12 @@ METRICS: dict[str, Metric] = {
     "municipal_occupancy_share": Metric("share", "Mean share of existing municipal units with a tenant"),
     "treatment_wait_days_mean": Metric("days", "Mean days from referral to admission to treatment"),
     "deaths": Metric("per year", "Deaths"),
+    "deaths_per_100_person_years": Metric(
+        "per 100 person-years", "Deaths per 100 person-years lived in the system (F14: 1.5)"
+    ),
+    "stable_exits_per_year": Metric("per year", "People who leave the population stable at home"),
+    "private_entries_per_year": Metric("per year", "Moves into private housing (own or arranged by the office)"),
+    "private_losses_per_year": Metric("per year", "Losses of private housing"),
 }
 
 
@@ -124,7 +146,7 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     dis_w = dis[dis["day"] >= warmup]
     n = len(dis_w)
     out["discharges"] = n / years
-    for dest in ("housing", "temporary", "street"):
+    for dest in ("housing", "temporary", "street", "private"):
         out[f"discharge_to_{dest}_share"] = _share(int((dis_w["destination"] == dest).sum()), n)
 
     relapses = records.frame("relapses")
@@ -151,9 +173,38 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     waits = waits[waits["admitted"] >= warmup]
     out["treatment_wait_days_mean"] = float((waits["admitted"] - waits["referred"]).mean()) if len(waits) else math.nan
     exits = records.frame("exits")
-    out["deaths"] = int(((exits["reason"] == "death") & (exits["day"] >= warmup)).sum()) / years if len(exits) else 0.0
+    exit_reasons = exits.loc[exits["day"] >= warmup, "reason"]
+    deaths = int((exit_reasons == "death").sum())
+    out["deaths"] = deaths / years
+    person_years = person_years_in_window(spells, warmup, end)
+    out["deaths_per_100_person_years"] = PERSON_YEARS_PER * deaths / person_years if person_years > 0 else math.nan
+    out["stable_exits_per_year"] = int((exit_reasons == "stable").sum()) / years
+
+    refusals = records.frame("refusals")
+    refusal_reasons = refusals.loc[refusals["day"] >= warmup, "reason"]
+    out["temp_refusals_per_year"] = len(refusal_reasons) / years
+    out["temp_refusals_unsuitable_per_year"] = int((refusal_reasons == "unsuitable").sum()) / years
+
+    out["private_count_mean"] = float(samples["n_private"].mean())
+    out["housed_count_mean"] = float(samples["n_housed"].mean())
+    out["population_mean"] = float(samples[[c for c in samples.columns if c.startswith("n_")]].sum(axis=1).mean())
+    ended = spells.loc[(spells["end"] >= warmup) & (spells["end"] <= end), "end_reason"]
+    out["private_entries_per_year"] = int(ended.isin(TO_PRIVATE).sum()) / years
+    out["private_losses_per_year"] = int((ended == FROM_PRIVATE).sum()) / years
+    out["temp_occupancy_trend_per_year"] = trend_per_year(samples, "n_temporary", warmup, end)
     assert set(out) == set(METRICS), "every metric must be computed and documented"
     return out
+
+
+def person_years_in_window(spells: pd.DataFrame, warmup: float, end: float) -> float:
+    """Person-years lived in the system in [warmup, end]: the spells' overlaps with the window,
+    summed (every person present is in exactly one spell at a time, and the spells of people
+    still present are closed at the end of the run)."""
+    if spells.empty:
+        return 0.0
+    start = spells["start"].to_numpy(dtype=float).clip(warmup, end)
+    stop = spells["end"].to_numpy(dtype=float).clip(warmup, end)
+    return float((stop - start).sum()) / DAYS_PER_YEAR
 
 
 def _revolving_door(admissions: pd.DataFrame, warmup: float) -> int:

@@ -24,6 +24,7 @@ from sim.measures.episodes import homelessness_episodes
 from sim.measures.metrics import relapse_within_share
 from sim.measures.windows import share_followed_within
 from sim.model.records import Records
+from sim.model.states import HOME, State
 
 #: F13: relapse within 12 months of a discharge.
 RELAPSE_YEAR_WINDOW = DAYS_PER_YEAR
@@ -39,6 +40,8 @@ PLACEMENT_WINDOW_DAYS = 2 * DAYS_PER_YEAR
 WHOLE_YEAR_SLACK = 1e-9
 #: The unit types whose placements F17 compares.
 PLACEMENT_TYPES: tuple[str, ...] = ("staffed", "ordinary")
+#: The states in which a person is housed, as the spells record them: a municipal unit or private housing.
+AT_HOME: tuple[str, ...] = tuple(state.value for state in HOME)
 
 
 def days_label(days: float) -> str:
@@ -106,8 +109,8 @@ def homelessness_outcomes(
     """What happens to people after they become homeless (F16, At Home/Chez Soi).
 
     Episodes are those of :func:`sim.measures.episodes.homelessness_episodes`, starting in
-    [warmup, end - follow]. "Housed" means living in a municipal unit, or having left the system
-    for housing of their own. With ``H`` the horizon in days (365 by default):
+    [warmup, end - follow]. "Housed" means living in a municipal unit or in private housing, or
+    having left the population as stable (which happens only from one of those). With ``H`` the horizon in days (365 by default):
 
     * ``homeless_housed_at_<H>d_share``: share housed ``horizon`` days after the episode began
       (people who died or moved away before then are left out);
@@ -116,8 +119,8 @@ def homelessness_outcomes(
     * ``homeless_days_to_housing_median``: median days from becoming homeless to being housed,
       over all episodes; ``nan`` if fewer than half were housed within ``follow`` days;
     * ``homeless_in_unit_at_<H>d_share``: as the first, counting only a municipal unit (people
-      gone to housing of their own count as not in a unit): how much of the first is the
-      municipality's doing.
+      in private housing, or gone as stable, count as not in a unit): how much of the first is
+      the municipality's doing.
 
     Args:
         spells: The run's spells (``Records.frame("spells")``).
@@ -148,7 +151,9 @@ def homelessness_outcomes(
     person = s["person"].to_numpy()
     start = s["start"].to_numpy(dtype=float)
     stop = s["end"].to_numpy(dtype=float)
-    housed = s["state"].to_numpy() == "housed"
+    state = s["state"].to_numpy()
+    housed = np.isin(state, AT_HOME)  # a municipal unit or private housing
+    in_municipal = state == State.HOUSED.value
     # one past each person's last spell, for every row
     bounds = np.flatnonzero(np.r_[True, person[1:] != person[:-1], True])
     stop_row = np.repeat(bounds[1:], np.diff(bounds))
@@ -161,13 +166,14 @@ def homelessness_outcomes(
         t0, t1 = start[i], start[i] + horizon
         rows = range(i, stop_row[i])
         leaves = exit_day.get(int(person[i]), math.inf)
-        own = exit_reason.get(int(person[i])) == "own_housing"
+        # left the population stable at home (only possible from a home): housed from then on
+        own = exit_reason.get(int(person[i])) == "stable"
         housed_at = next((start[r] for r in rows if housed[r]), math.inf)
         if own and leaves < housed_at:
             housed_at = leaves
         days_to.append(housed_at - t0)
 
-        in_unit = sum(max(0.0, min(stop[r], t1) - max(start[r], t0)) for r in rows if housed[r])
+        in_unit = sum(max(0.0, min(stop[r], t1) - max(start[r], t0)) for r in rows if housed[r])  # at home
         observed = horizon
         if leaves < t1:
             if own:
@@ -184,7 +190,7 @@ def homelessness_outcomes(
             continue  # died or moved away before the horizon: left out
         covering = next((r for r in rows if start[r] <= t1 < stop[r]), None)
         at_horizon.append(covering is not None and bool(housed[covering]))
-        in_unit_at_horizon.append(at_horizon[-1])
+        in_unit_at_horizon.append(covering is not None and bool(in_municipal[covering]))
     if at_horizon:
         out[housed_at_key] = float(np.mean(at_horizon))
         out[in_unit_key] = float(np.mean(in_unit_at_horizon))

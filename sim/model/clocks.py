@@ -59,9 +59,11 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     timer((hazards.piecewise_time(rng, early, death, rates.death_early_window - since), EventKind.DEATH))
     timer((exp_time(rng, rates.move_away), EventKind.MOVE_AWAY))
 
+    housed = state is State.HOUSED
+    at_home = housed or state is State.PRIVATE
     if using:
         if not model.treatment.is_queued(person):
-            referral = rates.referral_housed if state is State.HOUSED else rates.referral_homeless
+            referral = rates.referral_housed if at_home else rates.referral_homeless
             timer((exp_time(rng, referral), EventKind.REFERRAL))
         timer((exp_time(rng, rates.prison_using), EventKind.PRISON))
         timer((exp_time(rng, rates.remission), EventKind.REMISSION))
@@ -74,16 +76,25 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
             hazards.piecewise_time(rng, rate * relapse.early_multiplier, rate, relapse.early_window_days - since),
             EventKind.RELAPSE,
         ))
-    if person.competence >= rates.own_housing_min_competence:
-        timer((exp_time(rng, rates.own_housing[state is State.HOUSED, using]), EventKind.OWN_HOUSING))
+    if state is State.PRIVATE:
+        timer((exp_time(rng, rates.private_loss_using if using else rates.private_loss), EventKind.PRIVATE_LOSS))
+    else:
+        own, arranged = hazards.own_housing_rates(person)
+        timer((exp_time(rng, own + arranged), EventKind.OWN_HOUSING))
+        if person.competence < 1.0 and person.competence_gain_per_year() > 0.0:
+            # The own-housing and eviction hazards depend on competence, which is growing:
+            # look again after a while (the hazards are piecewise constant between reviews).
+            timer((model.cfg.competence.review_days, EventKind.REVIEW))
 
     if state is State.TEMPORARY:
         timer((exp_time(rng, rates.leave_temporary), EventKind.LEAVE_TEMPORARY))
     elif state is State.STREET:
         timer((exp_time(rng, rates.street_to_nav), EventKind.TO_NAV))
-    elif state is State.HOUSED:
+    elif housed:
         timer((exp_time(rng, hazards.eviction_rate(person)), EventKind.EVICTION))
         timer((person.tenancy_end - now, EventKind.TENANCY_END))
+    if at_home and not using and not person.in_followup and rates.stable_after < INF:
+        timer((person.stable_since + rates.stable_after - now, EventKind.STABLE))
     if person.in_followup:
         timer((person.followup_until - now, EventKind.FOLLOWUP_END))
     return min(clocks)

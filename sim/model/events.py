@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sim.model import hazards
 from sim.model.hazards import INF
 from sim.model.states import EventKind, State
 
@@ -30,8 +31,33 @@ def on_move_away(person: Person) -> None:
 
 
 def on_own_housing(person: Person) -> None:
-    """Finds housing of their own (private rental, family)."""
-    person.leave_system("own_housing")
+    """Moves to private housing: found on their own (private rental, family), or, for a homeless
+    applicant, a private rental arranged by the office (tilvisningsbolig: deposit, paperwork).
+
+    The clock ran at the sum of the two rates (``sim.model.clocks``); which route it was is
+    drawn from their shares (the direct method), so the route costs a draw only when it fires.
+    """
+    own, arranged = hazards.own_housing_rates(person)
+    if arranged > 0.0 and person.luck.random() * (own + arranged) < arranged:
+        person.move_to_private("arranged_private")
+    else:
+        person.move_to_private("own_housing")
+
+
+def on_private_loss(person: Person) -> None:
+    """Loses private housing (end of lease, eviction, thrown out by family)."""
+    person.lose_private()
+
+
+def on_stable(person: Person) -> None:
+    """Stable long enough at home, not using, no follow-up: leaves the population as "stable,
+    out of services" (counted as an exit)."""
+    person.leave_system("stable")
+
+
+def on_review(person: Person) -> None:
+    """Housing competence has moved since the clocks were drawn: nothing happens, but
+    ``Person.__call__`` updates the competence and draws the clocks again."""
 
 
 def on_relapse(person: Person) -> None:
@@ -44,8 +70,13 @@ def on_relapse(person: Person) -> None:
 
 
 def on_remission(person: Person) -> None:
-    """Stops using."""
+    """Stops using (the time stable at home starts now); a referral to treatment still waiting
+    for a bed may lapse (``treatment.referral_lapses_on_remission``)."""
     person.using = False
+    model = person.model
+    person.stable_since = model.time
+    if model.cfg.treatment.referral_lapses_on_remission:
+        model.treatment.withdraw(person)
 
 
 def on_referral(person: Person) -> None:
@@ -88,7 +119,9 @@ def on_leave_temporary(person: Person) -> None:
 def on_to_nav(person: Person) -> None:
     """Comes to NAV from the street: temporary housing if there is room, and an application."""
     model = person.model
-    if model.temporary.has_room:
+    place = person.find_temporary_place()
+    if place is not None:
+        person.temp_place = place
         person.change_state(State.TEMPORARY, "came_to_nav")
     person.ensure_application(model.cfg.housing_office.processing_days)
 
@@ -144,4 +177,7 @@ HANDLERS: dict[EventKind, Callable[[Person], None]] = {
     EventKind.LEAVE_TEMPORARY: on_leave_temporary,
     EventKind.TO_NAV: on_to_nav,
     EventKind.EVICTION: on_eviction,
+    EventKind.PRIVATE_LOSS: on_private_loss,
+    EventKind.STABLE: on_stable,
+    EventKind.REVIEW: on_review,
 }

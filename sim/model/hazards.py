@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from sim.config import DAYS_PER_YEAR
-from sim.model.states import State
+from sim.model.states import State, TempPlace
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -52,8 +52,13 @@ class Rates:
     prison_using: float
     remission: float  # in active use
     no_contact_using: float  # 0 unless follow-up ends when the person is not reached
-    own_housing_min_competence: float  # 0-1
+    own_housing_midpoint: float  # competence 0-1 at which the rate is half its full value
+    own_housing_scale: float  # competence 0-1: how sharply the rate rises around the midpoint
     own_housing: Mapping[tuple[bool, bool], float]  # (housed, in active use) -> rate; read-only
+    arranged_private: float  # arranged by the office (tilvisningsbolig), homeless applicants not in use
+    private_loss: float  # losing private housing, not in active use
+    private_loss_using: float  # in active use
+    stable_after: float  # days stable before leaving the population (inf: never)
     leave_temporary: float
     street_to_nav: float
 
@@ -75,16 +80,39 @@ class Rates:
             prison_using=cfg.prison.incarceration_rate_per_year_using / DAYS_PER_YEAR,
             remission=cfg.relapse.remission_rate_per_day,
             no_contact_using=cfg.followup.no_contact_rate_per_day_using if cfg.followup.end_on_no_contact else 0.0,
-            own_housing_min_competence=exits.own_housing_min_competence,
+            own_housing_midpoint=exits.own_housing_competence_midpoint,
+            own_housing_scale=exits.own_housing_competence_scale,
             own_housing=MappingProxyType({
                 (True, False): housed / DAYS_PER_YEAR,
                 (True, True): housed * own_mult / DAYS_PER_YEAR,
                 (False, False): homeless / DAYS_PER_YEAR,
                 (False, True): homeless * own_mult / DAYS_PER_YEAR,
             }),
+            arranged_private=cfg.private.arranged_rate_per_year / DAYS_PER_YEAR,
+            private_loss=cfg.private.loss_rate_per_year / DAYS_PER_YEAR,
+            private_loss_using=cfg.private.loss_rate_per_year * cfg.private.loss_using_multiplier / DAYS_PER_YEAR,
+            stable_after=INF if exits.stable_after_days == "never" else exits.stable_after_days,
             leave_temporary=cfg.temporary.leave_rate_per_day,
             street_to_nav=cfg.temporary.street_to_nav_rate_per_day,
         )
+
+
+def competence_factor(competence: float, midpoint: float, scale: float) -> float:
+    """The share of the full own-housing rate a person with this housing competence has.
+
+    A logistic curve: half at ``midpoint``, rising from near 0 to near 1 over about four
+    ``scale`` either side of it. It replaces a hard threshold, so a small gain or loss of
+    competence moves the rate a little rather than switching the exit on or off.
+
+    Args:
+        competence: Housing competence, 0 to 1.
+        midpoint: Competence at which the factor is one half.
+        scale: Competence over which the log-odds change by 1 (above 0).
+    """
+    z = (competence - midpoint) / scale
+    if z < -700.0:  # exp would overflow; the factor is 0 to double precision
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def exp_time(rng: random.Random, rate: float) -> float:
@@ -157,8 +185,11 @@ def relapse_rate(person: Person) -> float:
     if person.state is State.STREET:
         rate *= cfg.street_multiplier
     elif person.state is State.TEMPORARY:
-        staffed = person.model.cfg.temporary.staffed
+        # A staffed place or a women's crisis place has staff on site (thesis 7.2.2, 7.4.1).
+        staffed = person.temp_place is not TempPlace.ORDINARY
         rate *= cfg.temporary_staffed_multiplier if staffed else cfg.temporary_multiplier
+    elif person.state is State.PRIVATE:
+        rate *= cfg.private_multiplier
     elif person.state is State.HOUSED and person.unit is not None:
         rate *= person.unit.kind.relapse_multiplier
         if person.unit.zone == person.network_zone:
@@ -188,3 +219,27 @@ def eviction_rate(person: Person) -> float:
     if person.in_followup:
         rate *= person.model.cfg.followup.eviction_multiplier
     return rate
+
+
+def own_housing_rates(person: Person) -> tuple[float, float]:
+    """Hazards per day of moving to private housing, ``(on their own, arranged by the office)``.
+
+    On their own: the rate for tenants or for the homeless, lower in active use. Arranged
+    (tilvisningsbolig): homeless applicants on the waiting list who are not in active use. Both
+    are scaled by :func:`competence_factor` (mechanism 4): a private lease takes housing
+    competence (deposit, paperwork, a bank account). Zero in private housing and inside.
+    """
+    state = person.state
+    if state is not State.HOUSED and state is not State.TEMPORARY and state is not State.STREET:
+        return 0.0, 0.0
+    rates = person.model.rates
+    housed = state is State.HOUSED
+    using = person.using
+    own = rates.own_housing[housed, using]
+    arranged = rates.arranged_private
+    if housed or using or not arranged or person not in person.model.office.applications:
+        arranged = 0.0
+    if own == 0.0 and arranged == 0.0:
+        return 0.0, 0.0
+    factor = competence_factor(person.competence, rates.own_housing_midpoint, rates.own_housing_scale)
+    return own * factor, arranged * factor

@@ -22,7 +22,7 @@ from sim.model.person import Person
 from sim.model.records import Records
 from sim.model.services import FollowupTeam, HousingOffice, TemporaryHousing, Treatment
 from sim.model.states import Need, State
-from sim.model.stock import HousingStock
+from sim.model.stock import HousingStock, Unit
 
 # Random stream tags: each source of randomness has its own stream, so that changing one part
 # of a scenario does not shift the luck of every other part (common random numbers). A person's
@@ -35,10 +35,6 @@ ARRIVAL_STREAM_OFFSET = 100
 # the tag in the 12 above it, the run's seed above those.
 SEED_SHIFT, TAG_SHIFT = 48, 36
 
-#: Draws of a new person's age from the normal distribution (a truncated normal by rejection)
-#: before the last draw is clamped into the allowed range: a cap for limits far narrower than
-#: the spread (with the baseline's, about 3% of draws fall outside, and the clamp never decides).
-AGE_DRAW_TRIES = 100
 #: The day-0 waiting list is spread over this many days before day 0 (half a year), rather
 #: than all applying on day 0.
 INITIAL_QUEUE_SPREAD_DAYS = 180.0
@@ -113,11 +109,16 @@ class HousingModel(CalendarModel):
         self.counts: dict[State, int] = dict.fromkeys(State, 0)
         self.stock = HousingStock.from_config(scenario.stock)
         self.treatment = Treatment(self, scenario.treatment.beds)
-        self.temporary = TemporaryHousing(scenario.temporary.capacity)
+        temporary = scenario.temporary
+        self.temporary = TemporaryHousing(temporary.capacity, temporary.staffed_places, temporary.women_crisis_places)
+        self.staffed_min_need = Need[temporary.staffed_min_need.upper()]
         self.office = HousingOffice(self)
         followup = scenario.followup
         self.followup = FollowupTeam(followup.capacity, Need[followup.min_need.upper()], followup.duration_days)
         self.stock_rng = self.stream_rng(STREAM_STOCK)
+        delay = scenario.stock.replacement_delay_days
+        if delay != "never":
+            self.stock.on_loss = partial(self._replace_later, delay)
         self.entered = 0  # people created so far (initial population and arrivals)
         # What a new person's attributes are drawn from, prepared once (``random.choices`` with
         # cumulative weights draws exactly as with the weights).
@@ -142,6 +143,12 @@ class HousingModel(CalendarModel):
             kind = scenario.stock.types[addition.type]
             add = partial(self.stock.add, addition.type, kind, addition.zone, addition.count, addition.day)
             self.calendar.schedule(addition.day, add)
+
+    def _replace_later(self, delay: float, unit: Unit) -> None:
+        """A unit was lost: the municipality replaces it ``delay`` days from now
+        (``stock.replacement_delay_days``), with a unit of the same type in the same zone."""
+        when = self.time + delay
+        self.calendar.schedule(when, partial(self.stock.replace, unit, when))
 
     # ------------------------------------------------------------------ people
 
@@ -168,12 +175,6 @@ class HousingModel(CalendarModel):
         self.entered += 1
         rng = self.stream_rng(tag, index + 1)
         need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
-        age = pop.age_mean_years
-        for _ in range(AGE_DRAW_TRIES):  # truncated normal by rejection
-            age = rng.gauss(pop.age_mean_years, pop.age_sd_years)
-            if pop.age_min_years <= age <= pop.age_max_years:
-                break
-        age = min(max(age, pop.age_min_years), pop.age_max_years)
         competence = min(1.0, max(0.0, rng.gauss(pop.competence_mean[need.name.lower()], pop.competence_sd)))
         network = rng.choices(self._zones, cum_weights=self._network_cum_weights)[0]
         preferred = rng.choices(self._zones, cum_weights=self._preferred_cum_weights)[0]
@@ -184,7 +185,6 @@ class HousingModel(CalendarModel):
             luck=rng,
             need=need,
             female=rng.random() < pop.female_share,
-            age=age,
             competence=competence,
             preferred_zone=preferred,
             network_zone=network,
@@ -219,7 +219,7 @@ class HousingModel(CalendarModel):
 
     def _arrive_nav(self, person: Person) -> None:
         """Place a person who comes to NAV with no home: temporary housing within 24 hours if there is a place."""
-        person.start_in(State.TEMPORARY if self.temporary.has_room else State.STREET)
+        person.start_in(State.TEMPORARY)  # the street if no suitable place is free (a refusal)
 
     def _populate(self) -> None:
         """The day-0 population, so a run does not start empty."""
@@ -245,9 +245,11 @@ class HousingModel(CalendarModel):
             left = gamma_duration(p.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
             p.start_in(State.PRISON, release_day=p.luck.uniform(0.0, left))
         for _ in range(init.in_temporary):
-            person().start_in(State.TEMPORARY if self.temporary.has_room else State.STREET)
+            person().start_in(State.TEMPORARY)
         for _ in range(init.on_street):
             person().start_in(State.STREET)
+        for _ in range(init.in_private):
+            person().start_in(State.PRIVATE)
         for unit in list(self.stock.units):
             if rng.random() < init.housed_share:
                 person().start_in(State.HOUSED, unit=unit)
@@ -303,8 +305,13 @@ def check_invariants(model: HousingModel) -> None:
         if unit.tenant is not None:
             assert unit.tenant.unit is unit, "tenant and unit must point at each other"
             assert not unit.lost
-    assert model.temporary.residents == model.counts[State.TEMPORARY]
-    if model.temporary.capacity is not None:
-        assert model.temporary.residents <= model.temporary.capacity
+    temporary = model.temporary
+    assert temporary.residents == model.counts[State.TEMPORARY] == sum(temporary.by_kind.values())
+    for kind, limit in temporary.limits.items():
+        assert limit is None or temporary.by_kind[kind] <= limit, f"{kind} temporary places over capacity"
+    for person in people:
+        assert (person.temp_place is not None) == (person.state is State.TEMPORARY)
+        assert not (person.has_private and person.unit is not None), "private housing or a municipal unit, not both"
+    assert model.stock.size == len(model.stock.units) - model.stock.lost_count
     assert len(model.followup.clients) <= model.followup.capacity
     assert math.isfinite(model.time)

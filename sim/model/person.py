@@ -23,7 +23,7 @@ from sim.config import DAYS_PER_YEAR
 from sim.model.clocks import next_event
 from sim.model.events import HANDLERS
 from sim.model.hazards import INF, gamma_duration
-from sim.model.states import INSTITUTION, EventKind, Need, State
+from sim.model.states import HOME, INSTITUTION, EventKind, Need, State, TempPlace
 
 if TYPE_CHECKING:
     from sim.model import HousingModel
@@ -42,8 +42,7 @@ class Person(mesa.Agent):
         model: The model.
         luck: This person's own random stream.
         need: Support need.
-        female: Sex.
-        age: Age in years at entry.
+        female: Sex (a woman in active use may not take an ordinary temporary place).
         competence: Housing competence (boevne), 0 to 1.
         preferred_zone: The zone they would like to live in.
         network_zone: The zone of their using network.
@@ -61,12 +60,12 @@ class Person(mesa.Agent):
         "_event",
         "_next_kind",
         "admissions",
-        "age",
         "competence",
         "declines",
         "evictions",
         "female",
         "followup_until",
+        "has_private",
         "held_discharge",
         "in_followup",
         "last_discharge",
@@ -81,7 +80,9 @@ class Person(mesa.Agent):
         "relapses",
         "release_day",
         "spell_start",
+        "stable_since",
         "state",
+        "temp_place",
         "temporary_spells",
         "tenancy_end",
         "unit",
@@ -95,7 +96,6 @@ class Person(mesa.Agent):
         luck: random.Random,
         need: Need,
         female: bool,
-        age: float,
         competence: float,
         preferred_zone: str,
         network_zone: str,
@@ -105,7 +105,6 @@ class Person(mesa.Agent):
         self.luck = luck
         self.need = need
         self.female = female
-        self.age = age
         self.competence = competence
         self.preferred_zone = preferred_zone
         self.network_zone = network_zone
@@ -123,6 +122,9 @@ class Person(mesa.Agent):
         self.in_followup = False
         self.held_discharge = False
         self.last_discharge = -INF
+        self.has_private = False  # private housing to go back to (kept during a stay inside)
+        self.temp_place: TempPlace | None = None  # the kind of temporary place held
+        self.stable_since = model.time  # housed, not using and no follow-up since (when in a home)
         self._competence_updated = model.time
         self._event: Entry | None = None  # the pending entry on the calendar
         self._next_kind: EventKind | None = None  # what the pending entry is
@@ -173,10 +175,14 @@ class Person(mesa.Agent):
             self.close_spell(reason, now)
             model.counts[old] -= 1
             if old is State.TEMPORARY:
-                model.temporary.leave()
+                model.temporary.leave(self.temp_place)
+                self.temp_place = None
         if new is State.TEMPORARY:
-            model.temporary.enter()
+            assert self.temp_place is not None, "a place is found before moving in (find_temporary_place)"
+            model.temporary.enter(self.temp_place)
             self.temporary_spells += 1
+        elif new is State.HOUSED or new is State.PRIVATE:
+            self.stable_since = now
         model.counts[new] += 1
         self.state = new
         self.spell_start = now
@@ -204,13 +210,35 @@ class Person(mesa.Agent):
             reason,
         )
 
+    def competence_gain_per_year(self) -> float:
+        """How fast housing competence grows now, per year (mechanism 4).
+
+        The sum of: the unit type's rate while holding a unit and living in it; the rate in
+        treatment; the rate while not in active use (remission) outside treatment; the rate
+        while in follow-up. It falls only at a relapse (``relapse.competence_loss``).
+        """
+        cfg = self.model.cfg.competence
+        state = self.state
+        gain = 0.0
+        if state is State.TREATMENT:
+            gain += cfg.gain_per_year_treatment
+        elif not self.using:
+            gain += cfg.gain_per_year_not_using
+        if state is State.HOUSED and self.unit is not None:
+            gain += self.unit.kind.competence_gain_per_year
+        if self.in_followup:
+            gain += cfg.gain_per_year_followup
+        return gain
+
     def _update_competence(self, now: float | None = None) -> None:
-        """Housing competence grows with time in a unit, at that unit type's rate (mechanism 4)."""
+        """Add the competence gained since the last update (the situation has not changed since)."""
         if now is None:
             now = self.model.time
-        if self.state is State.HOUSED and self.unit is not None:
-            gain = self.unit.kind.competence_gain_per_year * (now - self._competence_updated) / DAYS_PER_YEAR
-            self.competence = min(1.0, self.competence + gain)
+        elapsed = now - self._competence_updated
+        if elapsed > 0.0 and self.state is not None and self.competence < 1.0:
+            gain = self.competence_gain_per_year()
+            if gain > 0.0:
+                self.competence = min(1.0, self.competence + gain * elapsed / DAYS_PER_YEAR)
         self._competence_updated = now
 
     # ------------------------------------------------------------------ the clock
@@ -246,13 +274,60 @@ class Person(mesa.Agent):
         if self.unit is None and self.offer is None and self.reapply_day == INF:
             self.model.office.apply(self, delay)
 
-    def _become_homeless(self, reason: str, to_temporary_prob: float) -> None:
-        """Go to NAV temporary housing if there is room and the person goes there, else the street."""
+    def move_to_private(self, reason: str) -> None:
+        """Move to private housing (private rental, family, own flat): give back a municipal unit
+        or an accepted offer, leave the waiting list and follow-up.
+
+        Args:
+            reason: Why the current spell ends, as recorded (``own_housing`` or ``arranged_private``).
+        """
         model = self.model
-        if model.temporary.has_room and self.luck.random() < to_temporary_prob:
-            self.change_state(State.TEMPORARY, reason)
-        else:
-            self.change_state(State.STREET, reason)
+        now = model.time
+        self.change_state(State.PRIVATE, reason)  # closes a housed spell while the unit is still held
+        self.has_private = True
+        if self.unit is not None:
+            unit, self.unit, self.tenancy_end = self.unit, None, INF
+            model.stock.release(unit, now)
+        if self.offer is not None:
+            model.stock.release(self.offer, now)
+            self.offer, self.move_in_day = None, INF
+        model.office.withdraw(self)
+        self.reapply_day = INF
+        self.end_followup()
+        self.stable_since = now
+
+    def lose_private(self) -> None:
+        """Lose private housing (end of lease, eviction, thrown out by family): to NAV or the street."""
+        self.has_private = False
+        self._become_homeless("lost_private", self.model.cfg.private.loss_to_temporary_prob)
+        self.ensure_application(self.model.cfg.housing_office.processing_days)
+
+    def find_temporary_place(self) -> TempPlace | None:
+        """Ask NAV for a temporary place: the kind the person takes, or ``None`` (refused, or
+        a woman in active use who will not take an ordinary place). Refusals are recorded."""
+        model = self.model
+        cfg = model.cfg.temporary
+        crisis = self.female and self.using
+        place = model.temporary.find(staffed=self.need >= model.staffed_min_need, crisis=crisis)
+        reason = ""
+        if place is None:
+            reason = "full"
+        elif crisis and place is TempPlace.ORDINARY and self.luck.random() >= cfg.women_using_accept_prob:
+            # No place for women in active use: many go to a sofa or the street instead (7.2.2, 7.4.1).
+            reason, place = "unsuitable", None
+        if place is None:
+            model.records.add(model.records.refusals, self.unique_id, model.time, reason)
+        return place
+
+    def _become_homeless(self, reason: str, to_temporary_prob: float) -> None:
+        """Go to NAV temporary housing if the person goes there and gets a place, else the street."""
+        if self.luck.random() < to_temporary_prob:
+            place = self.find_temporary_place()
+            if place is not None:
+                self.temp_place = place
+                self.change_state(State.TEMPORARY, reason)
+                return
+        self.change_state(State.STREET, reason)
 
     def lose_home(self, reason: str, *, lose_unit: bool, to_temporary_prob: float) -> None:
         """Move out of the unit held (eviction, tenancy not renewed) to temporary housing or the street.
@@ -291,12 +366,22 @@ class Person(mesa.Agent):
         self.release_day = release_day
         if state is State.TREATMENT:
             model.treatment.occupy_at_start(self)
+        if state is State.TEMPORARY:
+            self.temp_place = self.find_temporary_place()
+            if self.temp_place is None:
+                state = State.STREET
+        if state is State.PRIVATE:
+            self.has_private = True
         self.change_state(state, "")
+        if state in HOME and not self.using:
+            # Day-0 people at home have been stable for part of the time it takes to leave.
+            stable = model.rates.stable_after
+            self.stable_since = model.time - self.luck.uniform(0.0, stable if stable < INF else 0.0)
         if state in INSTITUTION:
             self.using = False
             if model.cfg.coordination.application_timing == "admission":
                 self.ensure_application(model.cfg.coordination.notice_delay_days)
-        elif state is not State.HOUSED:
+        elif state is not State.HOUSED and state is not State.PRIVATE:
             self.ensure_application(model.cfg.housing_office.processing_days)
         self.reschedule()
 
@@ -308,6 +393,7 @@ class Person(mesa.Agent):
         """
         model = self.model
         cfg = model.cfg
+        self._update_competence()  # an admission from the queue comes at another person's event
         self.admissions += 1
         model.records.add(model.records.admissions, self.unique_id, model.time, state.value, self.state.value)
         if state is State.PRISON:
@@ -321,14 +407,17 @@ class Person(mesa.Agent):
         self.using = False
         self.held_discharge = False
         self.release_day = model.time + duration
-        if self.unit is None:
+        if self.unit is None and not self.has_private:
             if cfg.coordination.application_timing == "admission":
                 # Housing planned from admission (mechanism 2): the application stands, or the
                 # institution makes one now.
                 self.ensure_application(cfg.coordination.notice_delay_days)
-            else:
-                # Nobody plans housing while the person is inside: the NAV application lapses
-                # and a new one is made after discharge, at the back of the queue (thesis 7.3).
+            elif cfg.coordination.admission_cancels_application:
+                # Nobody plans housing while the person is inside and the NAV application lapses:
+                # a new one is made after discharge, at the back of the queue. (The thesis, 7.3,
+                # says applying only after discharge puts a person at the back of the queue; it
+                # does not say an admission cancels a standing application, so this is off in
+                # the baseline.)
                 model.office.withdraw(self)
         self.reschedule()
 
@@ -360,6 +449,9 @@ class Person(mesa.Agent):
             destination = "housing"
             self.change_state(State.HOUSED, "discharged")
             self._try_followup()
+        elif self.has_private:
+            destination = "private"  # back to the private rental or family kept while inside
+            self.change_state(State.PRIVATE, "discharged")
         else:
             p_temp = (
                 cfg.discharge.treatment_to_temporary_prob
@@ -409,6 +501,7 @@ class Person(mesa.Agent):
     def move_in(self) -> None:
         """Take the tenancy of the accepted unit; move in now unless in an institution."""
         model = self.model
+        self._update_competence()  # a move-in with no delay comes at the allocation meeting
         unit = self.offer
         assert unit is not None
         self.offer = None
@@ -447,14 +540,15 @@ class Person(mesa.Agent):
             self.followup_until = self.model.time + followup.duration_days
 
     def end_followup(self) -> None:
-        """Close the follow-up case, if any."""
+        """Close the follow-up case, if any (the time without service contact starts now)."""
         if self.in_followup:
             self.model.followup.end(self)
             self.in_followup = False
             self.followup_until = INF
+            self.stable_since = self.model.time
 
     def leave_system(self, reason: str) -> None:
-        """Leave for good (own housing, moving away, death): free everything the person held.
+        """Leave for good (stable out of services, moving away, death): free everything the person held.
 
         Args:
             reason: Why, as recorded (``exits.reason`` and the last spell's ``end_reason``).
@@ -465,7 +559,8 @@ class Person(mesa.Agent):
         self.close_spell(reason)
         model.counts[state] -= 1
         if state is State.TEMPORARY:
-            model.temporary.leave()
+            model.temporary.leave(self.temp_place)
+            self.temp_place = None
         self.state = None
         model.treatment.withdraw(self)
         if state is State.TREATMENT:

@@ -51,6 +51,9 @@ class Records:
     treatment_waits: dict[str, list | array] = field(
         default_factory=lambda: _columns("person", "referred", "admitted")
     )
+    # People NAV could not give a temporary place: "full" (no suitable place free) or
+    # "unsuitable" (a woman in active use who would not take an ordinary place).
+    refusals: dict[str, list | array] = field(default_factory=lambda: _columns("person", "day", "reason"))
     samples: dict[str, list | array] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -100,7 +103,7 @@ class Records:
     def _tables(self) -> tuple[dict[str, list | array], ...]:
         """Every table, the samples included."""
         return (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
-                self.exits, self.treatment_waits, self.samples)  # fmt: skip
+                self.exits, self.treatment_waits, self.refusals, self.samples)  # fmt: skip
 
     def rows(self) -> int:
         """Rows held over all tables (samples included)."""

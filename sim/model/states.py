@@ -17,13 +17,18 @@ class State(Enum):
     PRISON = "prison"
     TEMPORARY = "temporary"
     STREET = "street"
-    HOUSED = "housed"
+    HOUSED = "housed"  # a municipal unit
+    PRIVATE = "private"  # private rental, family or their own flat: outside the municipal stock
 
     # Members are singletons, so identity is equality: hash in C rather than through Enum's
     # Python-level ``__hash__`` (a state is a dict key on every change of place). Identity
     # hashes differ between runs: never iterate a set of states (dicts keep insertion order).
     __hash__ = object.__hash__
 
+
+#: A municipal unit or private housing: the places a person can be stable in and leave the
+#: population from (``exits.stable_after_days``).
+HOME = (State.HOUSED, State.PRIVATE)
 
 #: Treatment and prison: the places a person is discharged from. A tuple, not a set: states
 #: hash by identity, so a set of them would iterate in an order that changes from run to run.
@@ -37,6 +42,14 @@ class Need(IntEnum):
     MEDIUM = 1
     HIGH = 2
     ROP = 3  # co-occurring substance use and mental illness
+
+
+class TempPlace(StrEnum):
+    """The kind of NAV temporary place a person in ``State.TEMPORARY`` holds."""
+
+    ORDINARY = "ordinary"  # hostels, rooms NAV rents
+    STAFFED = "staffed"  # staffed temporary place, for high support need (none exists, thesis 7.2.2)
+    CRISIS = "women_crisis"  # crisis place for women in active use (none exists, thesis 7.4.1)
 
 
 class EventKind(StrEnum):
@@ -56,7 +69,10 @@ class EventKind(StrEnum):
     # competing risks (sampled)
     DEATH = "death"
     MOVE_AWAY = "move_away"
-    OWN_HOUSING = "own_housing"  # leaves for housing of their own
+    OWN_HOUSING = "own_housing"  # moves to private housing (private rental, family, arranged by the office)
+    PRIVATE_LOSS = "private_loss"  # loses private housing (end of lease, eviction, thrown out)
+    REVIEW = "review"  # housing competence has moved: redraw the clocks that depend on it
+    STABLE = "stable"  # stable long enough: leaves the population as "stable, out of services"
     REFERRAL = "referral"  # referred to treatment (in active use)
     PRISON = "prison"
     REMISSION = "remission"  # stops using

@@ -45,6 +45,8 @@ class HousingStock:
     lost_count: int = 0
     occupied: int = 0
     on_vacancy: Callable[[], None] | None = None  # told whenever a unit becomes vacant
+    on_loss: Callable[[Unit], None] | None = None  # told whenever a unit is lost
+    replaced: int = 0  # units added to replace lost ones
 
     @classmethod
     def from_config(cls, cfg: StockConfig) -> HousingStock:
@@ -106,8 +108,20 @@ class HousingStock:
         if lose:
             unit.lost = True
             self.lost_count += 1
+            if self.on_loss is not None:
+                self.on_loss(unit)
             return
         unit.vacant_since = day
         self.vacant[unit.uid] = unit
         if self.on_vacancy is not None:
             self.on_vacancy()
+
+    def replace(self, lost: Unit, day: float) -> None:
+        """Add one new vacant unit of the lost unit's type and zone (mechanism 5, rebuilt).
+
+        Args:
+            lost: The unit that was lost.
+            day: Now (the new unit's first day vacant).
+        """
+        self.replaced += 1
+        self.add(lost.type_name, lost.kind, lost.zone, 1, day=day)

@@ -59,7 +59,7 @@ def temporary_stays(result: RunResult, path: Path) -> None:
 def discharge_destinations(result: RunResult, path: Path) -> None:
     """Where people went at discharge from treatment and prison, with 95% intervals."""
     metrics = result.summary["metrics"]
-    labels = ["housing", "temporary", "street"]
+    labels = ["housing", "private", "temporary", "street"]
     means, lows, highs = [], [], []
     for label in labels:
         m = metrics[f"discharge_to_{label}_share"]
@@ -70,8 +70,8 @@ def discharge_destinations(result: RunResult, path: Path) -> None:
         highs.append((hi - mean) * 100 if hi is not None else 0.0)
     fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
-    ax.bar(["ready housing", "temporary housing", "street / sofa"], means, yerr=[lows, highs],
-           color=["tab:green", "tab:orange", "tab:red"], capsize=6)
+    ax.bar(["municipal unit", "private housing", "temporary housing", "street / sofa"], means, yerr=[lows, highs],
+           color=["tab:green", "tab:olive", "tab:orange", "tab:red"], capsize=6)
     ax.set_ylabel("% of discharges (95% CI)")
     ax.set_title(f"{result.scenario.name}: where discharged people went")
     fig.tight_layout()

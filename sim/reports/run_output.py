@@ -1,18 +1,39 @@
-"""A run's output folder: ``summary.json``, the resolved scenario and the Parquet tables."""
+"""A run's output folder: ``summary.json`` (with the stationarity verdict), the resolved scenario
+and the Parquet tables."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sim.experiments.replications import RunResult
 from sim.files import replace_folder
+from sim.measures.stationarity import stationarity_verdict
+
+#: The key of ``summary.json`` that holds the stationarity verdict: beside ``metrics``, not in
+#: it, so code that iterates the metrics finds only metrics.
+STATIONARITY_KEY = "stationarity"
+
+
+def summary_with_stationarity(summary: dict[str, Any]) -> dict[str, Any]:
+    """A run's summary with its stationarity verdict
+    (:func:`sim.measures.stationarity.stationarity_verdict`, computed from its metrics) under
+    ``"stationarity"``, after the metrics; a summary that has one already is returned as it is."""
+    if STATIONARITY_KEY in summary:
+        return summary
+    return {**summary, STATIONARITY_KEY: stationarity_verdict(summary["metrics"]).as_json()}
+
+
+def stationarity_line(summary: dict[str, Any]) -> str:
+    """The verdict of a run's summary as one plain line (``Stationarity: settled (...)``)."""
+    return summary_with_stationarity(summary)[STATIONARITY_KEY]["line"]
 
 
 def summary_json(result: RunResult) -> str:
     """``summary.json`` text: deterministic for a given scenario and seed (no timestamps)."""
-    return json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(summary_with_stationarity(result.summary), indent=2, ensure_ascii=False) + "\n"
 
 
 def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None = None) -> Path:

@@ -19,7 +19,12 @@ WHOLE_FROM = 9.95
 # A value that is not zero but below this would read 0.0 with one decimal.
 SHOWS_AS_ZERO = 0.05
 #: How a metric's unit is written after a number (shares are written as percentages instead).
-UNIT_WORDS = {"days": " days", "per year": " a year"}
+UNIT_WORDS = {
+    "days": " days",
+    "per year": " a year",
+    "people per year": " a year",
+    "per 100 person-years": " per 100 person-years",
+}
 
 #: The outcomes a comparison leads with, in this order: the plain-words findings, the report's
 #: figure (2 x 4 panels) and the console table of ``pathways compare``.
@@ -41,11 +46,18 @@ PLAIN: dict[str, str] = {
     "temp_days_p90": "length of the longest tenth of temporary stays (90th percentile)",
     "temp_share_over_90d": "share of temporary stays over 90 days",
     "temp_occupancy_mean": "people in temporary housing on an average day",
+    "temp_occupancy_trend_per_year": "trend of the number in temporary housing, people a year",
     "street_count_mean": "people on the street or a friend's sofa on an average day",
+    "housed_count_mean": "people in municipal housing on an average day",
+    "private_count_mean": "people in private housing (rental, family, own flat) on an average day",
+    "population_mean": "people in the system on an average day",
+    "temp_refusals_per_year": "times NAV had no temporary place to give",
+    "temp_refusals_unsuitable_per_year": "times a woman in active use had no suitable temporary place",
     "discharges": "discharges from treatment and prison",
     "discharge_to_housing_share": "share of discharges straight to a home",
     "discharge_to_temporary_share": "share of discharges to temporary housing",
     "discharge_to_street_share": "share of discharges to the street or a sofa",
+    "discharge_to_private_share": "share of discharges back to private housing",
     "relapse_within_90d_share": "share of discharges followed by relapse within 90 days",
     "readmission_within_365d_share": "share of treatment discharges readmitted within a year",
     "revolving_door_persons": "people with 3 or more admissions within a year",
@@ -58,6 +70,10 @@ PLAIN: dict[str, str] = {
     "municipal_occupancy_share": "share of municipal units let",
     "treatment_wait_days_mean": "average wait for treatment",
     "deaths": "deaths",
+    "deaths_per_100_person_years": "deaths per 100 person-years",
+    "stable_exits_per_year": "people leaving services stable at home",
+    "private_entries_per_year": "moves into private housing",
+    "private_losses_per_year": "losses of private housing",
 }
 
 
