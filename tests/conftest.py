@@ -52,6 +52,7 @@ QUIET_WORLD: dict[str, Any] = {
         "in_prison": 0,
         "in_temporary": 0,
         "on_street": 0,
+        "in_private": 0,
         "housed_share": 0.0,
         "using_share": 0.0,
     },
@@ -67,7 +68,11 @@ QUIET_WORLD: dict[str, Any] = {
         "own_housing_rate_per_year_homeless": 0.0,
         "move_away_rate_per_year": 0.0,
         "mortality_per_100_person_years": 0.0,
+        "stable_after_days": "never",
     },
+    "private": {"arranged_rate_per_year": 0.0, "loss_rate_per_year": 0.0},
+    "competence": {"gain_per_year_not_using": 0.0, "gain_per_year_treatment": 0.0, "gain_per_year_followup": 0.0},
+    "stock": {"replacement_delay_days": "never"},
 }
 
 

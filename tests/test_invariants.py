@@ -8,11 +8,9 @@ on more clients than it has slots. The property test draws random valid scenario
 from __future__ import annotations
 
 import math
-
 from collections import Counter
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

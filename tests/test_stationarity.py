@@ -132,10 +132,14 @@ def test_drifting_down():
     assert v.status == DRIFTING and "drifting by -2.0 people per year [-2.6, -1.4] (-4.0% of the mean" in v.line
 
 
-def test_a_wide_interval_is_not_settled_but_says_it_includes_zero():
-    """The interval must lie inside the band: one end outside is enough to fail, even around 0."""
+def test_a_wide_interval_around_zero_is_undecided_not_drifting():
+    """The interval must lie inside the band to be settled: one end outside is enough to fail. An
+    interval around 0 that is too wide is undecided (no trend detected, none ruled out), not drifting."""
     v = stationarity_verdict(metrics_with(0.0, -1.2, 1.2))
-    assert v.status == DRIFTING and "interval includes 0" in v.line
+    assert v.status == UNDECIDED and "includes 0 but is wider than ±2%" in v.line
+    assert "run more years or replications" in v.line
+    # one end outside, the other past 0: drifting
+    assert stationarity_verdict(metrics_with(1.2, 0.1, 2.3)).status == DRIFTING
     # just inside at both ends
     assert stationarity_verdict(metrics_with(0.0, -0.99, 0.99)).status == SETTLED
 

@@ -18,6 +18,7 @@ import pandas as pd
 from sim.config import Scenario
 from sim.measures.metrics import replication_metrics, summarise
 from sim.measures.patterns import face_validity_measures, pattern_measures
+from sim.measures.stationarity import stationarity_verdict
 from sim.model import HousingModel
 
 
@@ -186,6 +187,8 @@ def _assemble(scenario: Scenario, reps: list[Replication]) -> RunResult:
         "warmup_days": scenario.run.warmup_days,
         "metrics": summarise(table),
     }
+    # beside the metrics, not among them (code that iterates the metrics finds only metrics)
+    summary["stationarity"] = stationarity_verdict(summary["metrics"]).as_json()
     return RunResult(
         scenario=scenario,
         replications=table,

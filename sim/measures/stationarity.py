@@ -5,8 +5,8 @@ the stationarity verdict every run prints.
   years (``temp_occupancy_trend_per_year`` of ``sim.measures.metrics``).
 - :func:`stationarity_verdict` turns a run's summary (the mean and 95% interval of that slope
   and the mean temporary occupancy) into a verdict: *settled* when the whole interval lies within
-  ``TOLERANCE_SHARE`` of the mean occupancy per year, *drifting* otherwise, *undecided* without
-  an interval. It is computed from the numbers, never typed.
+  ``TOLERANCE_SHARE`` of the mean occupancy per year, *drifting* when it does not and excludes 0,
+  *undecided* when it includes 0 but is wider than that, or without an interval. It is computed from the numbers, never typed.
 - :func:`mser5` is the MSER-5 truncation rule (White 1997; Franklin & White 2008) that
   ``scripts/warmup.py`` applies to choose ``run.warmup_days``.
 
@@ -128,10 +128,9 @@ class Stationarity:
         share = f"{_share_text(self.trend / self.level)} of the mean {self.level:.1f} per year" if self.level else (
             "mean occupancy 0"
         )
-        note = "; the interval includes 0: more replications or years may show it settled" if self.low <= 0 <= self.high else ""
         return (
             f"Stationarity: drifting by {_num(self.trend)} people per year {interval} "
-            f"({share}; settled needs the interval within {tol}, [{_num(-self.band)}, {_num(self.band)}]{note})"
+            f"({share}; settled needs the interval within {tol}, [{_num(-self.band)}, {_num(self.band)}])"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -164,8 +163,9 @@ def stationarity_verdict(metrics: Mapping[str, Mapping[str, Any]]) -> Stationari
     """The stationarity verdict of a run, from its summary's metrics (``summary["metrics"]``).
 
     Settled if the 95% interval of ``temp_occupancy_trend_per_year`` lies within
-    ±``TOLERANCE_SHARE`` of ``temp_occupancy_mean`` per year; drifting otherwise; undecided
-    without an interval (one replication) or without a trend.
+    ±``TOLERANCE_SHARE`` of ``temp_occupancy_mean`` per year; drifting if it does not and
+    excludes 0; undecided if it includes 0 but is wider than that (no trend detected, none ruled
+    out), and without an interval (one replication) or without a trend.
 
     Args:
         metrics: Metric name to ``{"mean": ..., "ci95": [low, high], ...}`` (``None`` for missing).
@@ -189,8 +189,18 @@ def stationarity_verdict(metrics: Mapping[str, Mapping[str, Any]]) -> Stationari
             "run 2 or more replications",
         )
     band = TOLERANCE_SHARE * abs(level)
-    status = SETTLED if -band <= low and high <= band else DRIFTING
-    return Stationarity(status, trend, low, high, level)
+    if -band <= low and high <= band:
+        return Stationarity(SETTLED, trend, low, high, level)
+    if low <= 0.0 <= high:
+        # No trend is detected, but the interval is too wide to say it is small: calling that
+        # "drifting" would report noise as a drift.
+        return Stationarity(
+            UNDECIDED, trend, low, high, level,
+            f"the temporary occupancy trend {_num(trend)} people/year [{_num(low)}, {_num(high)}] includes 0 "
+            f"but is wider than ±{TOLERANCE_SHARE * 100:g}% of the mean {level:.1f} "
+            f"([{_num(-band)}, {_num(band)}] per year): run more years or replications",
+        )
+    return Stationarity(DRIFTING, trend, low, high, level)
 
 
 # ----------------------------------------------------------------------------- MSER-5
