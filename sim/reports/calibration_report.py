@@ -357,11 +357,16 @@ def render_report(
             k in proposed and math.isclose(float(proposed[k]), float(v), rel_tol=SAME_VALUE_REL_TOL, abs_tol=SAME_VALUE_ABS_TOL)
             for k, v in searched.items()
         )
-        lines += [
-            "These are the values proposed by the last search (below): "
-            + ("**yes**." if same else "**no** (the baseline differs from the proposal)."),
-            "",
-        ]
+        gone = sorted(set(proposed) - set(searched))
+        if gone:
+            answer = (
+                "**no**: the last search (below) was made on an earlier version of the model; it varied "
+                + ", ".join(f"`{k}`" for k in gone)
+                + ", which the search no longer varies. Its proposal does not apply to this baseline."
+            )
+        else:
+            answer = "**yes**." if same else "**no** (the baseline differs from the proposal)."
+        lines += ["These are the values proposed by the last search (below): " + answer, ""]
     lines += [
         "## Face validity",
         "",
