@@ -7,6 +7,7 @@ the same way by :func:`atomic_write`: through a hidden temporary file moved into
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -18,9 +19,22 @@ from typing import BinaryIO
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 
-def default_out_dir(scenario_name: str) -> Path:
-    """``results/<scenario name>``."""
-    return RESULTS_DIR / scenario_name
+def default_out_dir(scenario_name: str, set_args: list[str] | None = None) -> Path:
+    """``results/<scenario name>``; with ``--set`` overrides, ``results/<scenario name>+<hash>``,
+    so a changed scenario never overwrites the unchanged one's results (the hash is the first 8
+    hex digits of SHA-256 over the overrides, sorted: the same overrides give the same folder)."""
+    if not set_args:
+        return RESULTS_DIR / scenario_name
+    digest = hashlib.sha256("\n".join(sorted(set_args)).encode("utf-8")).hexdigest()[:8]
+    return RESULTS_DIR / f"{scenario_name}+{digest}"
+
+
+def _folder_mode() -> int:
+    """The mode a new folder gets from the user's umask (``tempfile.mkdtemp`` makes it 0700:
+    colleagues on a shared drive could not open the results)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def check_out_dir(out: Path, marker: str = "summary.json", what: str = "results") -> str | None:
@@ -61,6 +75,7 @@ def replace_folder(out: Path, marker: str = "summary.json") -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        staging.chmod(_folder_mode())
         yield staging
         if out.exists():
             shutil.rmtree(out)

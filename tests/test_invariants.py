@@ -136,7 +136,7 @@ def scenarios(draw) -> sc.Scenario:
         "stock": {"loss_prob_after_eviction": draw(prob),
                   "replacement_delay_days": draw(st.one_of(st.floats(0.0, 400.0, allow_subnormal=False), st.just("never"))),
                   "additions": draw(st.lists(st.fixed_dictionaries({
-                      "day": st.floats(0.0, 700.0, allow_subnormal=False), "type": st.sampled_from(["ordinary", "rop", "staffed", "training"]),
+                      "day": st.floats(0.0, 500.0, allow_subnormal=False), "type": st.sampled_from(["ordinary", "rop", "staffed", "training"]),
                       "zone": st.sampled_from(["sentrum", "nord", "sor", "ost"]), "count": st.integers(1, 10)}),
                       max_size=2))},
         "initial": {"in_treatment": draw(st.integers(0, 25)), "in_temporary": draw(st.integers(0, 60)),

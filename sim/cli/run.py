@@ -68,7 +68,10 @@ def run(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a parameter: --set choice.max_declines=1 (repeatable).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: results/<scenario name>).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: results/<scenario name>, or results/<name>+<hash> with --set)."),
+    ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: number of cores).", min=1)] = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")] = False,
 ) -> None:
@@ -77,21 +80,25 @@ def run(
     from sim.files import check_out_dir, default_out_dir
     from sim.reports.run_figures import write_figures
     from sim.reports.run_output import stationarity_line, write_run
+    from sim.reports.text import run_in_words
 
     try:
         loaded = scenarios.load(scenario, overrides=run_overrides(seed, replications, years), set_args=set_ or None)
     except ScenarioError as exc:
         fail(exc)
-    target = out or default_out_dir(loaded.name)
+    target = out or default_out_dir(loaded.name, set_)
     problem = check_out_dir(target)
     if problem:
         fail(ScenarioError(f"--out {target}", [problem]))
     started = time.perf_counter()
     result = run_scenario(loaded, workers=workers, progress=sys.stderr.isatty())
     elapsed = time.perf_counter() - started
+    given = {"set": list(set_ or []), "seed": seed, "replications": replications, "years": years}
+    result.summary["overrides"] = {k: v for k, v in given.items() if v is not None and v != []}  # what the command changed
     written = write_run(result, target, extra=None if no_figures else lambda folder: write_figures(result, folder))
     out_console.print(results_table(result.summary))
     out_console.print(stationarity_line(result.summary), markup=False, highlight=False, soft_wrap=True)
+    out_console.print(" ".join(run_in_words(result.summary)), markup=False, highlight=False)
     out_console.print(
         f"{loaded.run.replications} replications of {loaded.run.years:g} years in {elapsed:.1f} s "
         f"({elapsed / loaded.run.replications:.2f} s per replication, wall clock).",
@@ -104,7 +111,7 @@ def validate(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or the name of one in scenarios/.")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="Overrides to check along with the file.")] = None,
 ) -> None:
-    """Check a scenario file: print ``ok`` or every problem found."""
+    """Check a scenario file: print "ok" or every problem found."""
     try:
         scenarios.load(scenario, set_args=set_ or None)
     except ScenarioError as exc:

@@ -8,6 +8,7 @@ pydantic (:mod:`sim.config.schema`) on load; every problem is collected and repo
 from __future__ import annotations
 
 import copy
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,11 @@ def resolve_path(name_or_path: str | Path, relative_to: Path | None = None) -> P
         if candidate.is_file():
             return candidate
     names = ", ".join(scenario_names())
+    close = difflib.get_close_matches(Path(text).stem, scenario_names(), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
     raise ScenarioError(
         text,
-        [f"no scenario file or shipped scenario of that name; shipped scenarios: {names}"],
+        [f"no scenario file or shipped scenario of that name; {hint}shipped scenarios: {names}"],
     )
 
 
@@ -183,6 +186,11 @@ def _describe_allowed(err: dict[str, Any]) -> str:
     return err["msg"]
 
 
+#: From this many missing required keys on, they are reported as one line with a hint about
+#: ``extends`` rather than one line each.
+MANY_MISSING = 5
+
+
 def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     by_key: dict[str, list[dict[str, Any]]] = {}
     locs: dict[str, list[str]] = {}
@@ -196,9 +204,18 @@ def _format_validation(exc: ValidationError, data: dict[str, Any]) -> list[str]:
         by_key.setdefault(key, []).append(err)
         locs[key] = loc
     lines = []
+    missing = [key for key, errs in by_key.items() if errs[0]["type"] == "missing"]
+    if len(missing) >= MANY_MISSING:
+        # Most likely a file meant to change a few keys of the baseline without ``extends``.
+        lines.append(
+            f"{len(missing)} required keys are missing ({', '.join(missing[:3])}, ...): a scenario that "
+            'changes a few keys of another starts with extends = "baseline.toml"; a file without extends '
+            "gives every key (scenarios/baseline.toml has them all)"
+        )
     for key, errs in by_key.items():
         if errs[0]["type"] == "missing":
-            lines.append(f"{key}: required key is missing")
+            if len(missing) < MANY_MISSING:
+                lines.append(f"{key}: required key is missing")
             continue
         allowed = [_describe_allowed(e) for e in errs]
         if len(allowed) > 1:
@@ -260,6 +277,11 @@ def _cross_check(s: Scenario) -> list[str]:
             if zone not in zones:
                 problems.append(f"stock.types.{tname}.units.{zone}: unknown zone; zones are {sorted(zones)}")
     for i, add in enumerate(s.stock.additions):
+        if add.day >= s.total_days:
+            problems.append(
+                f"stock.additions.{i}.day = {add.day!r}: after the end of the run ({s.total_days:g} days = "
+                f"run.years * {DAYS_PER_YEAR:g}); the units would never be added: choose an earlier day or a longer run"
+            )
         if add.type not in s.stock.types:
             problems.append(
                 f"stock.additions.{i}.type = {add.type!r}: unknown unit type; types are {sorted(s.stock.types)}"

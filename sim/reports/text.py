@@ -154,3 +154,53 @@ def plain_line(name: str, metric: str, table: pd.DataFrame) -> str:
 def findings(comparison: Comparison) -> list[str]:
     """The headline findings in plain words: one :func:`plain_line` per (alternative, :data:`HEADLINE` metric)."""
     return [plain_line(name, metric, comparison.table) for name in comparison.names[1:] for metric in HEADLINE]
+
+
+def run_in_words(summary: dict) -> list[str]:
+    """A run's outcomes in three or four plain sentences, from its summary's means (``pathways run``).
+
+    Args:
+        summary: A run's summary (``RunResult.summary``): ``summary["metrics"][name]["mean"]``.
+
+    Returns:
+        The sentences; a sentence whose numbers are missing (no data) is left out.
+    """
+    m = {name: entry.get("mean") for name, entry in summary["metrics"].items()}
+
+    def have(*names: str) -> bool:
+        return all(isinstance(m.get(n), int | float) and not math.isnan(m[n]) for n in names)
+
+    def pct(name: str) -> str:
+        return f"{m[name] * 100:.0f}%"
+
+    sentences = []
+    if have("temp_occupancy_mean", "street_count_mean"):
+        sentences.append(
+            f"On an average day {m['temp_occupancy_mean']:.0f} people are in NAV temporary housing and "
+            f"{m['street_count_mean']:.0f} on the street or a friend's sofa"
+            + (
+                f"; {m['housed_count_mean']:.0f} live in a municipal unit and {m['private_count_mean']:.0f} in "
+                "private housing."
+                if have("housed_count_mean", "private_count_mean")
+                else "."
+            )
+        )
+    if have("temp_share_over_90d", "temp_days_mean"):
+        share = m["temp_share_over_90d"]
+        one_in = f" (about 1 in {round(1 / share)})" if 0.05 <= share < 0.5 else ""
+        sentences.append(
+            f"{pct('temp_share_over_90d')} of stays in temporary housing pass the 90-day norm{one_in}; "
+            f"a stay lasts {m['temp_days_mean']:.0f} days on average."
+        )
+    if have("discharge_to_street_share", "readmission_within_365d_share"):
+        sentences.append(
+            f"{pct('discharge_to_street_share')} of discharges from treatment and prison go to the street or a "
+            f"sofa, and {pct('readmission_within_365d_share')} of people discharged from treatment are back in "
+            "treatment within a year."
+        )
+    if have("deaths_per_100_person_years", "stable_exits_per_year"):
+        sentences.append(
+            f"Each year about {m['stable_exits_per_year']:.0f} people leave the services stable at home; "
+            f"{m['deaths_per_100_person_years']:.1f} die per 100 person-years."
+        )
+    return sentences
