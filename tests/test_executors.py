@@ -170,3 +170,28 @@ def test_cli_executor_dask_starts_and_stops_a_local_cluster(reference, tmp_path)
     pd.testing.assert_frame_equal(read_runs(out), reference)
     left = {p.pid for p in multiprocessing.active_children()} - before
     assert not left, "the cluster's worker processes are gone"
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("tcp://10.0.0.5:8786", True),
+        ("localhost:8786", True),
+        ("tcp://node1", True),
+        ("tcp://[::1]:8786", True),
+        ("inproc://10.0.0.5/123/1", True),
+        ("127.0.0.1:notaport", False),
+        ("tcp://127.0.0.1:99999", False),
+        ("tcp://:8786", False),
+        ("foo://x:1", False),
+        ("tcp://host:", False),
+    ],
+)
+def test_scheduler_addresses_are_checked_without_dask(address, ok):
+    """A malformed ``--scheduler`` is found before anything connects; a good one passes."""
+    from sim.experiments.executors import check_scheduler_address
+
+    problem = check_scheduler_address(address)
+    assert (problem is None) == ok, problem
+    if not ok:
+        assert address in problem and "tcp://" in problem

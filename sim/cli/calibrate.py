@@ -29,7 +29,10 @@ from sim.cli.common import (
     ExecutorOption,
     SchedulerOption,
     WorkersOption,
+    check_scheduler,
+    cluster_failed,
     err_console,
+    executor_for,
     fail,
     out_console,
 )
@@ -42,7 +45,7 @@ from sim.experiments.calibration_search import (
     search,
     searched_values,
 )
-from sim.experiments.executors import open_executor
+from sim.experiments.executors import ClusterLost
 from sim.reports.calibration_report import (
     REPORT_PATH,
     existing_search_section,
@@ -147,6 +150,7 @@ def calibrate(
 
     Writes docs/calibration.md: each pattern's source, band, mean, 95% interval and verdict; trials vs model.
     """
+    check_scheduler(scheduler)
     if check_only and search_:
         fail(ScenarioError("pathways calibrate", ["--check-only and --search exclude each other"]))
     try:
@@ -179,11 +183,15 @@ def calibrate(
     # a local pool never needs more processes.
     batches = [2 * replications] + ([samples * search_replications, CONFIRM_CANDIDATES * replications] if search_ else [])
     tasks = max(batches)
-    with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=tasks) as pool:
-        if search_:
-            found = search(base, samples, search_replications, rounds=rounds, confirm_replications=replications,
-                           seed=seed, executor=pool, progress=progress("search"))  # fmt: skip
-        check = check_baseline(base, replications, executor=pool, progress=progress("check"))
+    try:
+        with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=tasks) as pool:
+            if search_:
+                found = search(base, samples, search_replications, rounds=rounds, confirm_replications=replications,
+                               seed=seed, executor=pool, progress=progress("search"))  # fmt: skip
+            check = check_baseline(base, replications, executor=pool, progress=progress("check"))
+    except ClusterLost as exc:
+        cluster_failed(f"{exc}; the calibration stopped and {out} was not changed.",
+                       "Run the same command again once the cluster works.")  # fmt: skip
     if found is not None:
         search_text = search_section(found, searched_values(base), found.confirmation(), command, base)
     report = render_report(command=command, base=base, replications=replications, check=check,

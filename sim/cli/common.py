@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import ExitStack, contextmanager
 from enum import Enum
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sim.config import ScenarioError
-from sim.experiments.executors import EXECUTOR_KINDS
+from sim.experiments.executors import (
+    EXECUTOR_KINDS,
+    NO_WORKER_TIMEOUT,
+    SchedulerUnavailable,
+    check_scheduler_address,
+    open_executor,
+)
 
-#: Exit code of a refused input (a bad file, key, value or option): nothing was written.
+#: Exit code of a refused input (a bad file, key, value or option, a ``--scheduler`` that is
+#: malformed or does not answer): nothing was written.
 EXIT_BAD_INPUT = 2
+#: Exit code of a run stopped because its Dask cluster failed (scheduler lost, no worker for
+#: ``--no-worker-timeout`` seconds); a sweep keeps its finished runs and ``--resume`` finishes it.
+EXIT_CLUSTER_LOST = 3
 
 out_console = Console() if sys.stdout.isatty() else Console(width=140)
 err_console = Console(stderr=True)
@@ -25,6 +39,47 @@ def fail(exc: ScenarioError) -> NoReturn:
     for problem in exc.problems:
         err_console.print(f"  - {problem}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code=EXIT_BAD_INPUT)
+
+
+def say(message: str) -> None:
+    """A one-line note on stderr (e.g. that a Dask cluster has no worker yet)."""
+    err_console.print(f"note: {message}", highlight=False, markup=False, soft_wrap=True)
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Exit with code 2 at once if ``--scheduler`` is not a scheduler address (before any slow work)."""
+    problem = None if scheduler is None else check_scheduler_address(scheduler)
+    if problem is not None:
+        fail(ScenarioError(f"--scheduler {scheduler}", [f"{problem}; nothing was run or written"]))
+
+
+@contextmanager
+def executor_for(
+    kind: str, *, workers: int | None, scheduler: str | None, tasks: int, no_worker_timeout: float = NO_WORKER_TIMEOUT
+) -> Iterator[Executor]:
+    """:func:`sim.experiments.executors.open_executor` for a command: a bad ``--scheduler`` exits with code 2."""
+    with ExitStack() as stack:
+        try:
+            opened = open_executor(
+                kind,  # type: ignore[arg-type]
+                workers=workers,
+                scheduler=scheduler,
+                tasks=tasks,
+                no_worker_timeout=no_worker_timeout,
+                notify=say,
+            )
+            pool = stack.enter_context(opened)
+        except SchedulerUnavailable as exc:
+            fail(ScenarioError(f"--scheduler {scheduler}", [f"{exc}; nothing was run or written"]))
+        yield pool
+
+
+def cluster_failed(message: str, *lines: str) -> NoReturn:
+    """Print that the Dask cluster failed (and what to do), then exit with code 3."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    for line in lines:
+        err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code=EXIT_CLUSTER_LOST)
 
 
 def run_overrides(seed: int | None, replications: int | None, years: float | None) -> dict[str, Any]:
@@ -56,4 +111,8 @@ ExecutorOption = Annotated[
 SchedulerOption = Annotated[
     str | None,
     typer.Option(help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786); implies --executor dask."),
+]
+NoWorkerTimeoutOption = Annotated[
+    float,
+    typer.Option(help="Dask: stop (exit code 3) after this many seconds with no worker in the cluster.", min=1.0),
 ]

@@ -8,6 +8,7 @@ allowed, exit code 2, no traceback, nothing written.
 from __future__ import annotations
 
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -20,14 +21,19 @@ from sim import config as scenarios
 from sim.cli.common import (
     ExecutorChoice,
     ExecutorOption,
+    NoWorkerTimeoutOption,
     SchedulerOption,
     WorkersOption,
+    check_scheduler,
+    cluster_failed,
     err_console,
+    executor_for,
     fail,
     out_console,
     run_overrides,
 )
 from sim.config import ScenarioError
+from sim.experiments.executors import NO_WORKER_TIMEOUT, ClusterLost
 
 if TYPE_CHECKING:
     from sim.experiments.comparison import Comparison
@@ -109,6 +115,7 @@ def compare(
     workers: WorkersOption = None,
     executor: ExecutorOption = ExecutorChoice.process,
     scheduler: SchedulerOption = None,
+    no_worker_timeout: NoWorkerTimeoutOption = NO_WORKER_TIMEOUT,
 ) -> None:
     """Compare scenarios with common random numbers: table, figures and a one-page report.
 
@@ -117,11 +124,11 @@ def compare(
     """
     from sim.experiments.comparison import compare as run_comparison
     from sim.experiments.comparison import distinct_names, prepare
-    from sim.experiments.executors import open_executor
     from sim.files import RESULTS_DIR, check_out_dir
     from sim.reports.compare_report import write_comparison
     from sim.reports.text import findings
 
+    check_scheduler(scheduler)
     try:
         loaded = [
             scenarios.load(name, overrides=run_overrides(None, None, years), set_args=set_ or None)
@@ -136,8 +143,13 @@ def compare(
         fail(ScenarioError(f"--out {target}", [problem]))
     n_tasks = sum(s.run.replications for s in prepared)
     started = time.perf_counter()
-    with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=n_tasks) as pool:
-        comparison = run_comparison(prepared, executor=pool, progress=_progress())
+    try:
+        with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=n_tasks,
+                          no_worker_timeout=no_worker_timeout) as pool:  # fmt: skip
+            comparison = run_comparison(prepared, executor=pool, progress=_progress())
+    except ClusterLost as exc:
+        cluster_failed(f"{exc}; the comparison stopped and nothing was written.",
+                       "Run the same command again once the cluster works.")  # fmt: skip
     elapsed = time.perf_counter() - started
     written = write_comparison(comparison, target)
     out_console.print(comparison_table(comparison))
@@ -170,6 +182,7 @@ def sweep(
     workers: WorkersOption = None,
     executor: ExecutorOption = ExecutorChoice.process,
     scheduler: SchedulerOption = None,
+    no_worker_timeout: NoWorkerTimeoutOption = NO_WORKER_TIMEOUT,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the file and show the design; run and write nothing.")
     ] = False,
@@ -184,11 +197,11 @@ def sweep(
     depend on the executor or the number of workers.
     """
     from sim.experiments.designs import SENSITIVITY_DESIGNS
-    from sim.experiments.executors import open_executor
     from sim.experiments.sweep_file import load_sweep
     from sim.experiments.sweeps import check_sweep_out_dir, default_sweep_dir, finished_runs, run_sweep
     from sim.reports.sweep_figures import FIGURES_DIR, write_sweep_figures
 
+    check_scheduler(scheduler)
     if resume and overwrite:
         fail(ScenarioError("pathways sweep", ["--resume and --overwrite: choose one (continue, or start again)"]))
     try:
@@ -208,17 +221,30 @@ def sweep(
         fail(ScenarioError(f"--out {target}", [problem]))
     out_console.print(loaded.describe(), highlight=False)
     started = time.perf_counter()
+    resume_command = _resume_command(
+        sweep_file, target, workers=workers, executor=executor, scheduler=scheduler,
+        no_worker_timeout=no_worker_timeout, sensitivity=sensitivity, no_figures=no_figures,
+    )  # fmt: skip
     try:
-        with open_executor(executor.value, workers=workers, scheduler=scheduler, tasks=loaded.n_runs) as pool:
+        with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=loaded.n_runs,
+                          no_worker_timeout=no_worker_timeout) as pool:  # fmt: skip
             result = run_sweep(loaded, target, executor=pool, resume=resume, overwrite=overwrite, progress=_progress())
     except KeyboardInterrupt:
         done = len(finished_runs(target))
         err_console.print(
-            f"interrupted: {done} of {loaded.n_runs} runs are saved in {target}; "
-            f"`pathways sweep {sweep_file} --out {target} --resume` finishes the sweep.",
+            f"interrupted: {done} of {loaded.n_runs} runs are saved in {target}; finish the sweep with:\n"
+            f"  {resume_command}",
             highlight=False, markup=False, soft_wrap=True,
         )
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    except ClusterLost as exc:
+        done = len(finished_runs(target))
+        cluster_failed(
+            f"{exc}; the sweep stopped.",
+            f"{done} of {loaded.n_runs} runs are saved in {target}. Once the cluster works again "
+            f"(with a scheduler at the same address, or change --scheduler), finish the sweep with:",
+            f"  {resume_command}",
+        )
     if result.complete and not no_figures:
         write_sweep_figures(result, target / FIGURES_DIR)
     elapsed = time.perf_counter() - started
@@ -232,6 +258,35 @@ def sweep(
     )
     if sensitivity:
         _sensitivity(target, None, None)
+
+
+def _resume_command(
+    sweep_file: str,
+    target: Path,
+    *,
+    workers: int | None,
+    executor: ExecutorChoice,
+    scheduler: str | None,
+    no_worker_timeout: float,
+    sensitivity: bool,
+    no_figures: bool,
+) -> str:
+    """The command that finishes this sweep: every option it was started with, and ``--resume``."""
+    parts = ["pathways", "sweep", sweep_file, "--out", str(target)]
+    if executor != ExecutorChoice.process:
+        parts += ["--executor", executor.value]
+    if scheduler is not None:
+        parts += ["--scheduler", scheduler]
+    if workers is not None:
+        parts += ["--workers", str(workers)]
+    if no_worker_timeout != NO_WORKER_TIMEOUT:
+        parts += ["--no-worker-timeout", f"{no_worker_timeout:g}"]
+    if sensitivity:
+        parts.append("--sensitivity")
+    if no_figures:
+        parts.append("--no-figures")
+    parts.append("--resume")
+    return shlex.join(parts)
 
 
 def _design_table(sweep: Sweep) -> Table:

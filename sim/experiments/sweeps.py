@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import files
-from sim.config import Scenario, ScenarioError
+from sim.config import ScenarioError
 from sim.experiments.designs import Sweep
 
 MANIFEST = "manifest.json"
@@ -193,22 +193,23 @@ def _write_run(out: Path, row: dict[str, Any], arrow_schema: pa.Schema) -> None:
 # ----------------------------------------------------------------------------- running
 
 
-def _sweep_job(run: int, scenario: Scenario, seed: int, metrics: tuple[str, ...]) -> dict[str, float]:
-    """One run of a sweep (a task for an executor): the kept metrics of one replication."""
+def _sweep_job(run: int, sweep: Sweep, seed: int) -> dict[str, float]:
+    """One run of a sweep (a task for an executor): the kept metrics of one replication.
+
+    The task carries the whole sweep, the same object for every run, so an executor that sends
+    an argument once (:class:`~sim.experiments.executors.DaskExecutor`) sends it once per sweep;
+    the run's scenario is built where it runs (a fraction of a millisecond).
+    """
     from sim.experiments.replications import measure_replication
 
-    values = measure_replication(scenario, seed)
-    return {m: float(values[m]) for m in metrics}
+    values = measure_replication(sweep.scenario(run // sweep.replications), seed)
+    return {m: float(values[m]) for m in sweep.metrics}
 
 
-def _tasks(sweep: Sweep, todo: list[int]) -> Iterator[tuple[int, Scenario, int, tuple[str, ...]]]:
-    """The arguments of :func:`_sweep_job` for each run in ``todo``; a point's scenario is built once."""
-    cached: tuple[int, Scenario] | None = None
+def _tasks(sweep: Sweep, todo: list[int]) -> Iterator[tuple[int, Sweep, int]]:
+    """The arguments of :func:`_sweep_job` for each run in ``todo``."""
     for run in todo:
-        point = run // sweep.replications
-        if cached is None or cached[0] != point:
-            cached = (point, sweep.scenario(point))
-        yield run, cached[1], sweep.run_seed(run), sweep.metrics
+        yield run, sweep, sweep.run_seed(run)
 
 
 def run_sweep(
@@ -269,7 +270,7 @@ def run_sweep(
             else borrowed(executor)
         )
         with pool_cm as pool:
-            for (run, _, seed, _), metrics in run_tasks(pool, _sweep_job, _tasks(sweep, todo)):
+            for (run, _, seed), metrics in run_tasks(pool, _sweep_job, _tasks(sweep, todo)):
                 point, replication = divmod(run, sweep.replications)
                 row = {"run": run, "point": point, "replication": replication, "seed": seed}
                 row.update(values[point])
