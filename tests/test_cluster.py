@@ -318,3 +318,17 @@ def test_ctrl_c_prints_the_resume_command_with_every_option(sweeps, tmp_path):
     assert sweep.wait() == 130, sweep.stderr
     assert resume_command(sweep.stderr) == [str(path), "--out", str(out), "--workers", "1",
                                             "--no-worker-timeout", "60", "--no-figures", "--resume"]  # fmt: skip
+
+
+def test_calibrate_without_workers_exits_3_and_leaves_the_report(cluster, tmp_path):
+    """pathways calibrate on a cluster without workers: exit 3 after --no-worker-timeout, the report untouched."""
+    address = cluster.start_scheduler()
+    out = tmp_path / "calibration.md"
+    result = subprocess.run(
+        [*PATHWAYS, "calibrate", "--scheduler", address, "--no-worker-timeout", "2", "--replications", "2",
+         "--years", "3", "--out", str(out)],
+        capture_output=True, text=True, timeout=SWEEP_TIME, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "no worker joined the Dask scheduler" in result.stderr and "the calibration stopped" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()

@@ -27,6 +27,7 @@ from sim import files
 from sim.cli.common import (
     ExecutorChoice,
     ExecutorOption,
+    NoWorkerTimeoutOption,
     SchedulerOption,
     WorkersOption,
     check_scheduler,
@@ -45,7 +46,7 @@ from sim.experiments.calibration_search import (
     search,
     searched_values,
 )
-from sim.experiments.executors import ClusterLost
+from sim.experiments.executors import NO_WORKER_TIMEOUT, ClusterLost
 from sim.reports.calibration_report import (
     REPORT_PATH,
     existing_search_section,
@@ -145,6 +146,7 @@ def calibrate(
     workers: WorkersOption = None,
     executor: ExecutorOption = ExecutorChoice.process,
     scheduler: SchedulerOption = None,
+    no_worker_timeout: NoWorkerTimeoutOption = NO_WORKER_TIMEOUT,
 ) -> None:
     """Check the baseline against published patterns and trials; optionally search parameters first.
 
@@ -184,7 +186,8 @@ def calibrate(
     batches = [2 * replications] + ([samples * search_replications, CONFIRM_CANDIDATES * replications] if search_ else [])
     tasks = max(batches)
     try:
-        with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=tasks) as pool:
+        with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=tasks,
+                          no_worker_timeout=no_worker_timeout) as pool:  # fmt: skip
             if search_:
                 found = search(base, samples, search_replications, rounds=rounds, confirm_replications=replications,
                                seed=seed, executor=pool, progress=progress("search"))  # fmt: skip
