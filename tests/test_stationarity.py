@@ -12,6 +12,7 @@ import pytest
 from sim.measures.stationarity import (
     DRIFTING,
     SETTLED,
+    STATIONARITY_KEY,
     TOLERANCE_SHARE,
     UNDECIDED,
     batch_means,
@@ -19,9 +20,9 @@ from sim.measures.stationarity import (
     mser_statistic,
     ols_slope,
     stationarity_verdict,
+    summary_with_stationarity,
     trend_per_year,
 )
-from sim.reports.run_output import STATIONARITY_KEY, summary_with_stationarity
 
 # ----------------------------------------------------------------------------- MSER-5
 

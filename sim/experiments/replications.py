@@ -18,7 +18,7 @@ import pandas as pd
 from sim.config import Scenario
 from sim.measures.metrics import replication_metrics, summarise
 from sim.measures.patterns import face_validity_measures, pattern_measures
-from sim.measures.stationarity import stationarity_verdict
+from sim.measures.stationarity import summary_with_stationarity
 from sim.model import HousingModel
 
 
@@ -187,8 +187,7 @@ def _assemble(scenario: Scenario, reps: list[Replication]) -> RunResult:
         "warmup_days": scenario.run.warmup_days,
         "metrics": summarise(table),
     }
-    # beside the metrics, not among them (code that iterates the metrics finds only metrics)
-    summary["stationarity"] = stationarity_verdict(summary["metrics"]).as_json()
+    summary = summary_with_stationarity(summary)  # beside the metrics, not among them
     return RunResult(
         scenario=scenario,
         replications=table,

@@ -203,6 +203,20 @@ def stationarity_verdict(metrics: Mapping[str, Mapping[str, Any]]) -> Stationari
     return Stationarity(DRIFTING, trend, low, high, level)
 
 
+#: The key of a summary (``summary.json``) that holds the stationarity verdict: beside ``metrics``,
+#: not in it, so code that iterates the metrics finds only metrics.
+STATIONARITY_KEY = "stationarity"
+
+
+def summary_with_stationarity(summary: dict[str, Any]) -> dict[str, Any]:
+    """A run's summary with its stationarity verdict (:func:`stationarity_verdict`, computed from
+    its metrics) under :data:`STATIONARITY_KEY`, after the metrics; a summary that has one already
+    is returned as it is."""
+    if STATIONARITY_KEY in summary:
+        return summary
+    return {**summary, STATIONARITY_KEY: stationarity_verdict(summary["metrics"]).as_json()}
+
+
 # ----------------------------------------------------------------------------- MSER-5
 
 

@@ -119,9 +119,7 @@ def on_leave_temporary(person: Person) -> None:
 def on_to_nav(person: Person) -> None:
     """Comes to NAV from the street: temporary housing if there is room, and an application."""
     model = person.model
-    place = person.find_temporary_place()
-    if place is not None:
-        person.temp_place = place
+    if person.find_temporary_place() is not None:
         person.change_state(State.TEMPORARY, "came_to_nav")
     person.ensure_application(model.cfg.housing_office.processing_days)
 

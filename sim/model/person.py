@@ -294,7 +294,6 @@ class Person(mesa.Agent):
         model.office.withdraw(self)
         self.reapply_day = INF
         self.end_followup()
-        self.stable_since = now
 
     def lose_private(self) -> None:
         """Lose private housing (end of lease, eviction, thrown out by family): to NAV or the street."""
@@ -303,8 +302,9 @@ class Person(mesa.Agent):
         self.ensure_application(self.model.cfg.housing_office.processing_days)
 
     def find_temporary_place(self) -> TempPlace | None:
-        """Ask NAV for a temporary place: the kind the person takes, or ``None`` (refused, or
-        a woman in active use who will not take an ordinary place). Refusals are recorded."""
+        """Ask NAV for a temporary place: the kind the person takes (held in ``temp_place`` until
+        they move in), or ``None`` (refused, or a woman in active use who will not take an ordinary
+        place). Refusals are recorded."""
         model = self.model
         cfg = model.cfg.temporary
         crisis = self.female and self.using
@@ -317,17 +317,15 @@ class Person(mesa.Agent):
             reason, place = "unsuitable", None
         if place is None:
             model.records.add(model.records.refusals, self.unique_id, model.time, reason)
+        self.temp_place = place
         return place
 
     def _become_homeless(self, reason: str, to_temporary_prob: float) -> None:
         """Go to NAV temporary housing if the person goes there and gets a place, else the street."""
-        if self.luck.random() < to_temporary_prob:
-            place = self.find_temporary_place()
-            if place is not None:
-                self.temp_place = place
-                self.change_state(State.TEMPORARY, reason)
-                return
-        self.change_state(State.STREET, reason)
+        if self.luck.random() < to_temporary_prob and self.find_temporary_place() is not None:
+            self.change_state(State.TEMPORARY, reason)
+        else:
+            self.change_state(State.STREET, reason)
 
     def lose_home(self, reason: str, *, lose_unit: bool, to_temporary_prob: float) -> None:
         """Move out of the unit held (eviction, tenancy not renewed) to temporary housing or the street.
@@ -366,10 +364,8 @@ class Person(mesa.Agent):
         self.release_day = release_day
         if state is State.TREATMENT:
             model.treatment.occupy_at_start(self)
-        if state is State.TEMPORARY:
-            self.temp_place = self.find_temporary_place()
-            if self.temp_place is None:
-                state = State.STREET
+        if state is State.TEMPORARY and self.find_temporary_place() is None:
+            state = State.STREET
         if state is State.PRIVATE:
             self.has_private = True
         self.change_state(state, "")

@@ -10,20 +10,7 @@ from typing import Any
 
 from sim.experiments.replications import RunResult
 from sim.files import replace_folder
-from sim.measures.stationarity import stationarity_verdict
-
-#: The key of ``summary.json`` that holds the stationarity verdict: beside ``metrics``, not in
-#: it, so code that iterates the metrics finds only metrics.
-STATIONARITY_KEY = "stationarity"
-
-
-def summary_with_stationarity(summary: dict[str, Any]) -> dict[str, Any]:
-    """A run's summary with its stationarity verdict
-    (:func:`sim.measures.stationarity.stationarity_verdict`, computed from its metrics) under
-    ``"stationarity"``, after the metrics; a summary that has one already is returned as it is."""
-    if STATIONARITY_KEY in summary:
-        return summary
-    return {**summary, STATIONARITY_KEY: stationarity_verdict(summary["metrics"]).as_json()}
+from sim.measures.stationarity import STATIONARITY_KEY, summary_with_stationarity
 
 
 def stationarity_line(summary: dict[str, Any]) -> str:
@@ -32,8 +19,9 @@ def stationarity_line(summary: dict[str, Any]) -> str:
 
 
 def summary_json(result: RunResult) -> str:
-    """``summary.json`` text: deterministic for a given scenario and seed (no timestamps)."""
-    return json.dumps(summary_with_stationarity(result.summary), indent=2, ensure_ascii=False) + "\n"
+    """``summary.json`` text (the summary carries its stationarity verdict): deterministic for a
+    given scenario and seed (no timestamps)."""
+    return json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n"
 
 
 def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None = None) -> Path:
