@@ -59,7 +59,9 @@ QUIET_WORLD: dict[str, Any] = {
     "treatment": {"referral_rate_per_day_using": 0.0},
     "prison": {"incarceration_rate_per_year_using": 0.0},
     "temporary": {"leave_rate_per_day": 0.0, "street_to_nav_rate_per_day": 0.0},
-    "housing_office": {"meeting_interval_days": 10_000.0},  # no meeting unless a test asks for one
+    # No meeting unless a test asks for one; an offer is answered at once (the tests of the
+    # response time set it themselves).
+    "housing_office": {"meeting_interval_days": 10_000.0, "offer_response_days": 0.0},
     "relapse": {"rate_per_day": 0.0, "remission_rate_per_day": 0.0},
     "eviction": {"rate_per_day": 0.0},
     "followup": {"no_contact_rate_per_day_using": 0.0},

@@ -17,7 +17,8 @@ from sim.model.stock import Unit
 def applicant(serial: int, queue_day: float, need: Need = Need.LOW, zone: str = "sentrum", penalty: int = 0) -> Application:
     """An application from a stand-in person (only what the rules read)."""
     person = SimpleNamespace(
-        need=need, preferred_zone=zone, in_institution=False, state=State.STREET, unique_id=serial
+        need=need, preferred_zone=zone, network_zone="sentrum", in_institution=False, state=State.STREET,
+        unique_id=serial,
     )
     return Application(person=person, serial=serial, queue_day=queue_day, active_from=queue_day, penalty=penalty)
 
@@ -48,10 +49,17 @@ def choice(**kw) -> ChoiceConfig:
         "after_limit": "back_of_queue",
         "decline_prob_preferred_zone": 0.1,
         "decline_prob_other_zone": 0.4,
-        "decline_multiplier_in_temporary": 1.5,
+        "decline_odds_ratio_in_temporary": 1.5,
         "reapply_after_days": 90.0,
+        "chosen_eviction_multiplier": 1.0,
     }
     return ChoiceConfig(**{**base, **kw})
+
+
+@pytest.fixture
+def office(baseline):
+    """The baseline's housing office settings (the best-fit weights)."""
+    return baseline.housing_office
 
 
 # ----------------------------------------------------------------------------- order_applicants
@@ -98,48 +106,110 @@ def test_priority_penalty_sorts_after_everyone_else(rule):
 
 
 @pytest.mark.parametrize("rule", ["fcfs", "need_priority"])
-def test_fcfs_and_need_priority_offer_the_longest_vacant_unit(rule, units):
+def test_fcfs_and_need_priority_offer_the_longest_vacant_unit(rule, units, office):
     """fcfs / need_priority: the unit vacant the longest is offered, whatever the person needs."""
     app = applicant(0, 0.0, Need.ROP, zone="sor")
-    assert allocation.choose_unit(rule, app, allocation.vacancy_order(units.values())) is units["ordinary_nord_old"]
+    vacant = allocation.vacancy_order(units.values())
+    assert allocation.choose_unit(rule, app, vacant, office) is units["ordinary_nord_old"]
 
 
-def test_best_fit_picks_the_closest_support_level(units):
+def test_best_fit_picks_the_closest_support_level(units, office):
     """best_fit: a ROP-level need gets the ROP unit, a high need a staffed unit, a medium need a training flat."""
     vacant = allocation.vacancy_order(units.values())
-    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.ROP, "nord"), vacant) is units["rop_sentrum"]
-    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.MEDIUM, "nord"), vacant) is units["training_sor"]
-    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.LOW, "nord"), vacant) is units["ordinary_nord_old"]
+    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.ROP, "nord"), vacant, office) is units["rop_sentrum"]
+    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.MEDIUM, "nord"), vacant, office) is units["training_sor"]
+    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.LOW, "nord"), vacant, office) is units["ordinary_nord_old"]
 
 
-def test_best_fit_prefers_the_preferred_zone_among_equal_fits(units):
+def test_best_fit_prefers_the_preferred_zone_among_equal_fits(units, office):
     """best_fit: among units of the same (best) support level, one in the preferred zone wins."""
     vacant = allocation.vacancy_order(units.values())
     high_sor = applicant(0, 0.0, Need.HIGH, zone="sor")
     high_nord = applicant(1, 0.0, Need.HIGH, zone="nord")
-    assert allocation.choose_unit("best_fit", high_sor, vacant) is units["staffed_sor"]
-    assert allocation.choose_unit("best_fit", high_nord, vacant) is units["staffed_nord"]
+    assert allocation.choose_unit("best_fit", high_sor, vacant, office) is units["staffed_sor"]
+    assert allocation.choose_unit("best_fit", high_nord, vacant, office) is units["staffed_nord"]
     low_sor = applicant(2, 0.0, Need.LOW, zone="sor")
-    assert allocation.choose_unit("best_fit", low_sor, vacant) is units["ordinary_sor_new"]
+    assert allocation.choose_unit("best_fit", low_sor, vacant, office) is units["ordinary_sor_new"]
 
 
-def test_best_fit_support_level_beats_zone(units):
+def test_best_fit_support_level_beats_zone(units, office):
     """best_fit: a closer support level in another zone is better than a worse fit in the preferred zone."""
     vacant = allocation.vacancy_order([units["ordinary_sor_new"], units["staffed_nord"]])
-    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.HIGH, "sor"), vacant) is units["staffed_nord"]
+    assert allocation.choose_unit("best_fit", applicant(0, 0, Need.HIGH, "sor"), vacant, office) is units["staffed_nord"]
 
 
 # ----------------------------------------------------------------------------- answers
 
 
+def test_best_fit_keeps_away_from_the_using_network(units, office):
+    """best_fit (the office's recovery-best offer): between two equal fits, the unit outside the
+    person's using network wins, with the network weight; without it, the longest vacant."""
+    vacant = allocation.vacancy_order([units["ordinary_nord_old"], units["ordinary_sor_new"]])
+    app = applicant(0, 0.0, Need.LOW, zone="sentrum")  # prefers neither zone
+    app.person.network_zone = "nord"
+    assert allocation.choose_unit("best_fit", app, vacant, office) is units["ordinary_sor_new"]
+    blind = office.model_copy(update={"best_fit_weight_network_zone": 0.0})
+    assert allocation.choose_unit("best_fit", app, vacant, blind) is units["ordinary_nord_old"]
+
+
+def test_best_fit_weights_trade_the_preferred_zone_against_the_network(units, office):
+    """A preferred zone that is also the network zone: the weights decide whether it is offered."""
+    vacant = allocation.vacancy_order([units["ordinary_nord_old"], units["ordinary_sor_new"]])
+    app = applicant(0, 0.0, Need.LOW, zone="nord")
+    app.person.network_zone = "nord"
+    heavy_network = office.model_copy(update={"best_fit_weight_preferred_zone": 0.5, "best_fit_weight_network_zone": 2.0})
+    assert allocation.choose_unit("best_fit", app, vacant, heavy_network) is units["ordinary_sor_new"]
+    heavy_zone = office.model_copy(update={"best_fit_weight_preferred_zone": 2.0, "best_fit_weight_network_zone": 0.5})
+    assert allocation.choose_unit("best_fit", app, vacant, heavy_zone) is units["ordinary_nord_old"]
+
+
 def test_decline_probability_by_zone_and_temporary():
-    """Offers outside the preferred zone are declined more often; more so from temporary housing (capped at 1)."""
-    cfg = choice(decline_prob_preferred_zone=0.1, decline_prob_other_zone=0.4, decline_multiplier_in_temporary=1.5)
+    """Offers outside the preferred zone are declined more often; from temporary housing the odds
+    are multiplied by the odds ratio, so the probability stays below 1."""
+    cfg = choice(decline_prob_preferred_zone=0.1, decline_prob_other_zone=0.4, decline_odds_ratio_in_temporary=1.5)
     assert allocation.decline_probability(cfg, True, False) == pytest.approx(0.1)
     assert allocation.decline_probability(cfg, False, False) == pytest.approx(0.4)
-    assert allocation.decline_probability(cfg, False, True) == pytest.approx(0.6)
-    big = choice(decline_prob_other_zone=0.9, decline_multiplier_in_temporary=3.0)
-    assert allocation.decline_probability(big, False, True) == 1.0
+    assert allocation.decline_probability(cfg, False, True) == pytest.approx(0.4 * 1.5 / (0.6 + 0.4 * 1.5))  # 0.5
+    big = choice(decline_prob_other_zone=0.9, decline_odds_ratio_in_temporary=3.0)
+    p = allocation.decline_probability(big, False, True)
+    assert p == pytest.approx(27.0 / 28.0) and p < 1.0  # odds 9 x 3 = 27
+    # 0 and 1 are what the user asked for, whatever the odds ratio.
+    assert allocation.decline_probability(choice(decline_prob_other_zone=0.0), False, True) == 0.0
+    assert allocation.decline_probability(choice(decline_prob_other_zone=1.0), False, True) == 1.0
+
+
+def test_no_decline_probability_reaches_one_over_the_whole_parameter_range():
+    """Over every valid odds ratio (the schema's whole range) and probabilities below 1 up to
+    1 - 1e-9, from temporary housing or not, in the preferred zone or not: the decline
+    probability stays a probability below 1 and moves with the odds ratio in its direction."""
+    from sim.config.schema import MAX_MULTIPLIER, MIN_ODDS_RATIO
+
+    probabilities = [0.0, 1e-9, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999999, 1.0 - 1e-9]
+    ratios = [MIN_ODDS_RATIO, 0.01, 0.5, 1.0, 2.4, 10.0, 100.0, MAX_MULTIPLIER]
+    for p0 in probabilities:
+        for ratio in ratios:
+            cfg = choice(decline_prob_preferred_zone=p0, decline_prob_other_zone=p0, decline_odds_ratio_in_temporary=ratio)
+            for zone in (True, False):
+                outside = allocation.decline_probability(cfg, zone, False)
+                inside = allocation.decline_probability(cfg, zone, True)
+                assert outside == p0
+                assert 0.0 <= inside < 1.0, (p0, ratio, inside)
+                if 0.0 < p0 and ratio > 1.0:
+                    assert inside > p0
+                if 0.0 < p0 and ratio < 1.0:
+                    assert inside < p0
+
+
+def test_no_shipped_scenario_declines_an_offer_with_probability_one():
+    """In every shipped scenario, every combination of the decline model's inputs (zone,
+    temporary housing) gives a probability below 1."""
+    from sim import config as sc
+
+    for name in sc.scenario_names():
+        cfg = sc.load(name).choice
+        for zone in (True, False):
+            for temporary in (True, False):
+                assert allocation.decline_probability(cfg, zone, temporary) < 1.0, (name, zone, temporary)
 
 
 def test_answer_accepts_when_the_person_wants_to():

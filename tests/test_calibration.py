@@ -47,33 +47,35 @@ def test_baseline_stays_inside_every_pattern_band(baseline_check):
     assert not missed, "the baseline drifted out of its calibration bands: " + "; ".join(missed)
 
 
-#: Contrasts that go against the trial's direction in the current model, each explained by its
-#: mechanism (docs/calibration.md shows them as "same direction: no"). Housed 12 months after
-#: becoming homeless (F16): the housing_first scenario adds no housing and lets ordinary flats,
-#: which do not tolerate use, to people in active use; they are housed sooner (median days to
-#: housing falls) but evicted more, and their two-year follow-up holds off the stable exit, so
-#: units turn over more slowly; meanwhile usual services send many homeless people on to private
-#: housing within a year. The scenario itself is reworked with the choice and scenarios issue.
-KNOWN_WRONG_DIRECTION = {"Housed 12 months after becoming homeless"}
+#: Contrasts whose model difference is far smaller than the trial's, each explained by its
+#: mechanism (docs/calibration.md and docs/face_validity.md show them). Housed 12 months after
+#: becoming homeless (F16): in the model both arms are mostly housed a year on (about four in five),
+#: because private housing counts as housed and usual services send many homeless people on to
+#: private housing within a year, while the trial's usual arm was housed at 31 %; the difference is
+#: within about 2 points of 0 in either direction. Measuring stable housing as the trial did is
+#: the measures issue's work. When the difference grows, this fails: update it.
+KNOWN_FAR_SMALLER = {"Housed 12 months after becoming homeless"}
 
 
 def test_face_validity_goes_in_the_trials_direction(baseline_check):
-    """Housing First houses people sooner than usual services and more of them are housed a year
-    after becoming homeless (F16), and people placed in staffed units relapse less than people
-    placed in ordinary units (F17): every contrast with a trial figure has the trial's direction.
-    The F16 differences must also have 95% intervals that exclude 0; the F17 staffed arm has only
-    about seven placements a replication, too few for that in six replications (docs/calibration.md
-    has it with twenty). The sizes, much smaller than the trials', are reported there."""
+    """Housing First houses people sooner than usual services (F16), and people placed in staffed
+    units relapse less than people placed in ordinary units (F17): every contrast with a trial
+    figure has the trial's direction, but for those in :data:`KNOWN_FAR_SMALLER`, whose difference
+    is under a tenth of the trial's either way. The F16 differences must also have 95% intervals
+    that exclude 0; the F17 staffed arm has only about seven placements a replication, too few for
+    that in six replications (docs/calibration.md has it with twenty). The sizes, much smaller
+    than the trials', are reported there."""
     results = [r for r in baseline_check.contrasts if r.contrast.trial_policy is not None]
     assert len(results) == 3
     for r in results:
-        detail = (r.contrast.label, r.policy.mean, r.usual.mean, r.difference)
-        if r.contrast.label in KNOWN_WRONG_DIRECTION:
-            # A finding, not a pass: see KNOWN_WRONG_DIRECTION. When it turns, this fails: update it.
-            assert not r.same_direction, ("now in the trial's direction: remove it from KNOWN_WRONG_DIRECTION", *detail)
+        c = r.contrast
+        detail = (c.label, r.policy.mean, r.usual.mean, r.difference)
+        if c.label in KNOWN_FAR_SMALLER:
+            trial = c.trial_policy - c.trial_usual
+            assert abs(r.difference.mean) < 0.1 * abs(trial), ("no longer far smaller than the trial's: update it", *detail)
             continue
         assert r.same_direction, detail
-        if r.contrast.figure == "F16":
+        if c.figure == "F16":
             assert r.clear, detail
 
 

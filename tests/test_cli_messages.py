@@ -94,3 +94,12 @@ def test_run_in_words_is_computed_from_the_summary():
 def test_results_readme_mentions_the_overrides():
     text = (Path(__file__).resolve().parent.parent / "results" / "README.md").read_text(encoding="utf-8")
     assert "overrides" in text
+
+
+def test_a_renamed_key_says_what_replaced_it(tmp_path):
+    """An old scenario file with choice.decline_multiplier_in_temporary is told the key's new name."""
+    old = tmp_path / "old.toml"
+    old.write_text('extends = "baseline"\nname = "old"\n[choice]\ndecline_multiplier_in_temporary = 2.4\n')
+    result = runner.invoke(app, ["validate", str(old)])
+    assert result.exit_code == 2
+    assert "renamed to choice.decline_odds_ratio_in_temporary" in result.output

@@ -162,7 +162,7 @@ def test_compare_does_not_depend_on_workers():
     """One worker and two workers give the same summary.json content and replications."""
     from sim.reports.compare_report import summary
 
-    scenarios = prepare([short("baseline"), short("more_staffed")], replications=2)
+    scenarios = prepare([short("baseline"), short("best_fit")], replications=2)
     one, two = compare(scenarios, workers=1), compare(scenarios, workers=2)
     assert summary(one) == summary(two)
     pd.testing.assert_frame_equal(one.replications, two.replications)

@@ -102,11 +102,12 @@ def discharges_of(model: HousingModel, person: Person) -> pd.DataFrame:
 
 
 def stand_in(cfg, *, state=State.HOUSED, unit=None, need=Need.LOW, using=False, competence=1.0,
-             network_zone="sentrum", in_followup=False, temp_place=TempPlace.ORDINARY):
+             network_zone="sentrum", in_followup=False, temp_place=TempPlace.ORDINARY, chosen_home=False):
     """An object with just what the hazard functions read from a person."""
     return SimpleNamespace(
         model=SimpleNamespace(cfg=cfg), state=state, unit=unit, need=need, using=using,
         competence=competence, network_zone=network_zone, in_followup=in_followup, temp_place=temp_place,
+        chosen_home=chosen_home,
     )
 
 
@@ -503,13 +504,13 @@ def test_best_fit_offers_the_unit_closest_to_the_need(rule):
 
 def test_decline_probability_by_zone_and_in_temporary_housing(baseline):
     """Mechanism 7: offers outside the preferred zone are declined more often, and people in
-    temporary housing decline more often (by decline_multiplier_in_temporary)."""
+    temporary housing decline more often (the odds times decline_odds_ratio_in_temporary)."""
     choice = sc.with_overrides(baseline, {"choice": {"decline_prob_preferred_zone": 0.1, "decline_prob_other_zone": 0.3,
-                                                     "decline_multiplier_in_temporary": 2.0}}).choice
+                                                     "decline_odds_ratio_in_temporary": 2.0}}).choice
     assert allocation.decline_probability(choice, True, False) == pytest.approx(0.1)
     assert allocation.decline_probability(choice, False, False) == pytest.approx(0.3)
-    assert allocation.decline_probability(choice, True, True) == pytest.approx(0.2)
-    assert allocation.decline_probability(choice, False, True) == pytest.approx(0.6)
+    assert allocation.decline_probability(choice, True, True) == pytest.approx(0.2 / 1.1)  # odds 1/9 x 2
+    assert allocation.decline_probability(choice, False, True) == pytest.approx(0.6 / 1.3)  # odds 3/7 x 2
 
 
 def quiet_decliner(after_limit: str, max_declines: int = 1):

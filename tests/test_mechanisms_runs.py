@@ -122,8 +122,11 @@ def test_stock_addition_raises_the_unit_count_on_its_day():
 
 @pytest.mark.parametrize("interval", [7.0, 30.0])
 def test_offers_are_made_only_at_meetings(interval):
-    """Mechanism 6: offers happen on multiples of meeting_interval_days, never in between."""
-    model = run_model(small({"housing_office": {"meeting_interval_days": interval}}, years=3))
+    """Mechanism 6: offers happen on multiples of meeting_interval_days, never in between (with
+    declined units waiting for the next meeting; with "next_applicant" a declined unit is offered
+    again when the answer comes, between meetings)."""
+    model = run_model(small({"housing_office": {"meeting_interval_days": interval, "declined_unit_to": "next_meeting"}},
+                            years=3))
     days = np.asarray(model.records.offers["day"], dtype=float)
     assert len(days) > 20
     k = days / interval
@@ -147,12 +150,16 @@ def offers_with_need(scenario) -> pd.DataFrame:
 
 
 def test_best_fit_offers_units_that_fit_the_need():
-    """Mechanism 6 in the model: with vacant units of every type, best_fit offers units that fit; fcfs does not."""
+    """Mechanism 6 in the model: with vacant units of every type, best_fit offers units that fit; fcfs
+    does not. (The zone weights and the declines are set to 0 here, so the offer is the rule's
+    support fit alone: after a decline the next offer is another, less fitting unit.)"""
     every_type = {"stock": {"additions": [{"day": 0.0, "type": t, "zone": z, "count": 10}
-                                          for t in ("ordinary", "training", "staffed", "rop") for z in ZONES]}}
+                                          for t in ("ordinary", "training", "staffed", "rop") for z in ZONES]},
+                  "housing_office": {"best_fit_weight_preferred_zone": 0.0, "best_fit_weight_network_zone": 0.0},
+                  "choice": {"decline_prob_preferred_zone": 0.0, "decline_prob_other_zone": 0.0}}
 
     def gaps(rule: str) -> pd.Series:
-        o = offers_with_need(small(merge(every_type, {"housing_office": {"rule": rule}}), years=2, warmup_days=0.0))
+        o = offers_with_need(small(merge(every_type, {"housing_office": {"rule": rule}}), years=3, warmup_days=0.0))
         assert len(o) > 100
         return (o["need"] - o["support"]).abs()
 

@@ -39,7 +39,8 @@ def test_every_shipped_scenario_loads(name):
 def test_shipped_scenarios_are_all_there():
     """The policy scenarios the README promises are shipped."""
     expected = {"baseline", "housing_ready", "more_staffed", "differentiated", "strict_choice",
-                "free_choice", "dispersed", "housing_first"}
+                "free_choice", "dispersed", "housing_first", "best_fit", "weekly_meetings", "temporary_capacity",
+                "recovery_house", "attrition", "buy_flats"}
     assert expected <= set(sc.scenario_names())
 
 
@@ -50,10 +51,17 @@ def test_policy_scenarios_change_what_they_say(baseline):
     assert sc.load("strict_choice").choice.max_declines == 0
     assert sc.load("strict_choice").choice.after_limit == "must_accept"
     assert sc.load("free_choice").choice.max_declines == "unlimited"
-    assert sum(sc.load("more_staffed").stock.types["staffed"].units.values()) > sum(
-        baseline.stock.types["staffed"].units.values()
-    )
-    assert sc.load("differentiated").housing_office.rule == "best_fit"
+    more_staffed = sc.load("more_staffed")
+    assert more_staffed.stock.types == baseline.stock.types, "vacant units added, not day-0 tenants"
+    assert {a.type for a in more_staffed.stock.additions} == {"staffed"}
+    assert sum(a.count for a in more_staffed.stock.additions) == 22
+    assert sc.load("differentiated").housing_office.rule == baseline.housing_office.rule, "the stock mix only"
+    assert sc.load("best_fit").housing_office.rule == "best_fit"
+    assert sc.load("weekly_meetings").housing_office.meeting_interval_days == 7.0
+    assert sc.load("temporary_capacity").temporary.capacity == 40
+    recovery = sc.load("recovery_house")
+    assert recovery.stock.types["recovery"].relapse_ends_tenancy
+    assert sum(a.count for a in recovery.stock.additions if a.type == "recovery") == 12
     assert not sc.load("housing_first").housing_office.require_housing_ready
     dispersed = sc.load("dispersed")
     for t in baseline.stock.types:

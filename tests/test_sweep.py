@@ -85,7 +85,8 @@ def test_shipped_examples_cover_the_issue():
     """The decline limit against stock size (grid) and a Sobol analysis of the main levers are shipped."""
     grid = load_sweep(SWEEP_DIR / "declines_vs_stock.toml")
     assert grid.design == "grid"
-    assert grid.keys == ["choice.max_declines", "stock.types.ordinary.units.sentrum"]
+    assert grid.keys == ["choice.max_declines", "stock.additions.0.count"]
+    assert grid.base.name == "buy_flats", "flats are added vacant (an addition), not as day-0 tenants"
     sobol = load_sweep(SWEEP_DIR / "levers_sobol.toml")
     assert sobol.design == "sobol" and len(sobol.keys) >= 4
 

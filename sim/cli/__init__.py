@@ -1,7 +1,8 @@
 """The ``pathways`` command (also ``python -m sim``): one module per group of commands.
 
 ``run``, ``validate`` and ``list`` are in :mod:`sim.cli.run`; ``compare``, ``sweep`` and
-``sensitivity`` in :mod:`sim.cli.experiments`; ``calibrate`` in :mod:`sim.cli.calibrate`. Each is
+``sensitivity`` in :mod:`sim.cli.experiments`; ``calibrate`` in :mod:`sim.cli.calibrate`;
+``face-validity`` in :mod:`sim.cli.face_validity`. Each is
 a plain function, registered on :data:`app` here.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from sim.cli import calibrate, experiments, run
+from sim.cli import calibrate, experiments, face_validity, run
 
 app = typer.Typer(
     help="Housing pathways in substance-use recovery: an agent-based simulation.",
@@ -24,6 +25,7 @@ app.command()(experiments.compare)
 app.command()(experiments.sweep)
 app.command()(experiments.sensitivity)
 app.command()(calibrate.calibrate)
+app.command("face-validity")(face_validity.face_validity)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from sim.config.loading import (
 from sim.config.schema import (
     NEED_LEVELS,
     ChoiceConfig,
+    HousingOfficeConfig,
     Scenario,
     ScenarioError,
     StockConfig,
@@ -35,6 +36,7 @@ __all__ = [
     "NEED_LEVELS",
     "SCENARIO_DIR",
     "ChoiceConfig",
+    "HousingOfficeConfig",
     "Scenario",
     "ScenarioError",
     "StockConfig",

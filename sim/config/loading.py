@@ -60,12 +60,34 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(str(path), [f"cannot be read: {exc.strerror}"]) from None
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge tables; any other value (arrays included) is replaced whole."""
+def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> dict[str, Any]:
+    """Deep-merge tables; any other value (arrays included) is replaced whole, except that a
+    table whose keys are list positions (``{"0": {...}}``, from a dotted key such as
+    ``stock.additions.0.count``) is merged into those entries of the list.
+
+    Raises:
+        ScenarioError: A list position that the list does not have.
+    """
     out = copy.deepcopy(base)
     for key, value in override.items():
+        here = f"{where}{key}"
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = _merge(out[key], value, here + ".")
+        elif isinstance(value, dict) and isinstance(out.get(key), list) and value and all(k.isdigit() for k in value):
+            entries = out[key]
+            for index, entry in value.items():
+                i = int(index)
+                if i >= len(entries):
+                    raise ScenarioError(
+                        f"{here}.{index}",
+                        [f"{here} has {len(entries)} entries, numbered from 0; there is no entry {i}"],
+                    )
+                if isinstance(entry, dict) and isinstance(entries[i], dict):
+                    entries[i] = _merge(entries[i], entry, f"{here}.{index}.")
+                else:
+                    entries[i] = copy.deepcopy(entry)
+        elif isinstance(value, dict) and key not in out and value and all(k.isdigit() for k in value):
+            raise ScenarioError(here, [f"{here} has no entries; there is no entry {min(int(k) for k in value)}"])
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -174,9 +196,21 @@ def bound_text(err: dict[str, Any]) -> str | None:
     return f"{sign} {ctx.get(name)}"
 
 
+#: Keys that were renamed, with what replaced them (an old scenario file gets told, not just "unknown").
+RENAMED: dict[str, str] = {
+    "choice.decline_multiplier_in_temporary": (
+        "renamed to choice.decline_odds_ratio_in_temporary, an odds ratio: the old factor multiplied the "
+        "probability and was capped at 1 (docs/ODD.md, 7.9)"
+    ),
+}
+
+
 def _describe_allowed(err: dict[str, Any]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
+        key = ".".join(str(p) for p in err["loc"])
+        if key in RENAMED:
+            return f"unknown key: {RENAMED[key]}"
         return "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
     if kind == "missing":
         return "required key is missing"

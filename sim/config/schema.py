@@ -46,6 +46,11 @@ Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
 PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
 CV = Annotated[float, Field(ge=MIN_CV, le=MAX_CV)]
 Weight = Annotated[float, Field(le=MAX_WEIGHT)]
+NonNegativeWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
+# An odds ratio on a probability: from 1/1000 to 1000. Combined on the odds scale, it never
+# turns a probability below 1 into 1 (sim.model.allocation.decline_probability).
+MIN_ODDS_RATIO = 1.0 / MAX_MULTIPLIER
+OddsRatio = Annotated[float, Field(ge=MIN_ODDS_RATIO, le=MAX_MULTIPLIER)]
 
 
 class ScenarioError(Exception):
@@ -175,6 +180,11 @@ class HousingOfficeConfig(StrictModel):
     move_in_delay_days_cv: CV
     require_housing_ready: bool
     move_on_lead_days: Days
+    offer_response_days: Days
+    declined_unit_to: Literal["next_meeting", "next_applicant"]
+    best_fit_weight_support: NonNegativeWeight
+    best_fit_weight_preferred_zone: NonNegativeWeight
+    best_fit_weight_network_zone: NonNegativeWeight
 
 
 class ChoiceConfig(StrictModel):
@@ -184,8 +194,9 @@ class ChoiceConfig(StrictModel):
     after_limit: Literal["must_accept", "back_of_queue", "lower_priority", "temporary_only"]
     decline_prob_preferred_zone: float = Probability
     decline_prob_other_zone: float = Probability
-    decline_multiplier_in_temporary: Multiplier
+    decline_odds_ratio_in_temporary: OddsRatio
     reapply_after_days: Days
+    chosen_eviction_multiplier: Multiplier
 
 
 class FollowupConfig(StrictModel):
@@ -198,6 +209,7 @@ class FollowupConfig(StrictModel):
     no_contact_rate_per_day_using: RatePerDay
     relapse_multiplier: Multiplier
     eviction_multiplier: Multiplier
+    continues_after_eviction: bool
 
 
 class RelapseConfig(StrictModel):
@@ -228,6 +240,7 @@ class PrivateConfig(StrictModel):
     """Private housing (private rental, family, a flat of one's own): a place people can lose."""
 
     arranged_rate_per_year: RatePerYear
+    arranged_requires_not_using: bool
     loss_rate_per_year: RatePerYear
     loss_using_multiplier: Multiplier
     loss_to_temporary_prob: float = Probability
@@ -269,6 +282,7 @@ class UnitTypeConfig(StrictModel):
     tenancy_days: float = Field(ge=MIN_TENANCY_DAYS, le=MAX_TENANCY_DAYS)
     renewable: bool
     renewal_requires_not_using: bool
+    relapse_ends_tenancy: bool
     relapse_multiplier: Multiplier
     eviction_multiplier: Multiplier
     competence_gain_per_year: float = Field(ge=0, le=1)
@@ -281,7 +295,7 @@ class StockAddition(StrictModel):
     day: float = Field(ge=0, le=MAX_YEARS * DAYS_PER_YEAR)
     type: str
     zone: str
-    count: int = Field(ge=1, le=MAX_COUNT)
+    count: int = Field(ge=0, le=MAX_COUNT)  # 0 adds nothing (a sweep may vary an addition down to none)
 
 
 class StockConfig(StrictModel):

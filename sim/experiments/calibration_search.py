@@ -72,7 +72,7 @@ SEARCH_SPACE: tuple[SearchParameter, ...] = (
     SearchParameter("exits.own_housing_rate_per_year_homeless", 1.0, 4.0),
     SearchParameter("exits.own_housing_competence_midpoint", 0.15, 0.45),
     SearchParameter("choice.decline_prob_other_zone", 0.2, 0.6),
-    SearchParameter("choice.decline_multiplier_in_temporary", 1.0, 2.5),
+    SearchParameter("choice.decline_odds_ratio_in_temporary", 1.0, 4.0),
     SearchParameter("treatment.referral_rate_per_day_using", 0.015, 0.040),
     SearchParameter("treatment.beds", 24, 40, integer=True),
     SearchParameter("relapse.remission_rate_per_day", 0.002, 0.008),

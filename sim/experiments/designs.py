@@ -189,16 +189,26 @@ class Sweep:
 
 
 def with_values(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with dotted keys set to ``values``; only the tables on the way are copied (``data`` is unchanged)."""
+    """``data`` with dotted keys set to ``values``; only the tables and lists on the way are copied
+    (``data`` is unchanged). A part that is a number names a list's entry by its position
+    (``stock.additions.0.count``); the sweep file's check has made sure the base has it."""
     out = dict(data)
     for key, value in values.items():
-        node = out
+        node: Any = out
         *parents, leaf = key.split(".")
         for part in parents:
+            if isinstance(node, list):
+                index = int(part)
+                node[index] = dict(node[index])
+                node = node[index]
+                continue
             child = node.get(part)
-            node[part] = dict(child) if isinstance(child, dict) else {}
+            node[part] = dict(child) if isinstance(child, dict) else list(child) if isinstance(child, list) else {}
             node = node[part]
-        node[leaf] = value
+        if isinstance(node, list):
+            node[int(leaf)] = value
+        else:
+            node[leaf] = value
     return out
 
 

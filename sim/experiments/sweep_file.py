@@ -339,7 +339,8 @@ def leaf_types(key: str) -> set[Any]:
 
     Raises:
         KeyError: With a readable message if the key is not in the scenario schema, names a
-            table rather than a value, or reaches into a list.
+            table rather than a value, or names a list's entry by anything but its position
+            (``stock.additions.0.count`` is the first addition's count).
     """
     node: Any = Scenario
     parts = key.split(".")
@@ -355,7 +356,11 @@ def leaf_types(key: str) -> set[Any]:
         elif typing.get_origin(node) is dict:
             node = typing.get_args(node)[1]
         elif typing.get_origin(node) is list:
-            raise KeyError(f"{key!r}: {here} is a list; replace the whole list in [set] instead of varying an item")
+            if not part.isdigit():
+                raise KeyError(
+                    f"{key!r}: {here} is a list; name an entry by its position from 0 (e.g. {here}.0.{part})"
+                )
+            node = typing.get_args(node)[0]  # an entry; whether the base has it is checked with the values
         else:
             raise KeyError(f"unknown scenario key {key!r}: {here} is a single value, it has no {part!r}")
     if (isinstance(node, type) and issubclass(node, BaseModel)) or typing.get_origin(node) in (dict, list):

@@ -23,6 +23,7 @@ from sim.model.records import Records, as_frame
 NORM_DAYS = 90.0  # the intended maximum stay in temporary housing (thesis 1, 5.2.2)
 READMISSION_WINDOW = DAYS_PER_YEAR  # days: readmission to treatment "within a year" (F11); also the revolving-door span
 RELAPSE_WINDOW = 90.0  # days: relapse "by 3 months" after a discharge (F12)
+ADDED_LET_WINDOW = DAYS_PER_YEAR  # days: an added unit "let within a year" of its purchase
 REVOLVING_DOOR_ADMISSIONS = 3  # admissions within READMISSION_WINDOW that make a revolving door
 PERSON_YEARS_PER = 100.0  # deaths are counted per this many person-years (F14: 1.5 per 100)
 #: Spell end reasons that are a move into private housing (``State.PRIVATE``).
@@ -74,6 +75,14 @@ METRICS: dict[str, Metric] = {
     "offers_made": Metric("per year", "Offers of municipal units made at allocation meetings"),
     "offers_declined": Metric("per year", "Offers declined"),
     "municipal_occupancy_share": Metric("share", "Mean share of existing municipal units with a tenant"),
+    "vacant_unit_days_mean": Metric("days", "Mean days a municipal unit stood empty before a letting (between tenancies)"),
+    "offers_per_letting": Metric("offers", "Mean offers of a unit per letting (1: the first person offered it took it)"),
+    "chosen_lettings_share": Metric(
+        "share", "Share of lettings the tenant chose (in the preferred zone, or taken after a decline)"
+    ),
+    "added_units_let_within_365d_share": Metric(
+        "share", "Share of units bought by the scenario's stock additions that were let within a year"
+    ),
     "treatment_wait_days_mean": Metric("days", "Mean days from referral to admission to treatment"),
     "deaths": Metric("per year", "Deaths"),
     "deaths_per_100_person_years": Metric(
@@ -169,6 +178,15 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     units = samples["units"].to_numpy(dtype=float)
     occupied = samples["units_occupied"].to_numpy(dtype=float)
     out["municipal_occupancy_share"] = float(np.mean(np.divide(occupied, units, out=np.zeros_like(units), where=units > 0)))
+    lettings = records.frame("lettings")
+    let_w = lettings[lettings["day"] >= warmup]
+    has_lettings = len(let_w) > 0
+    out["vacant_unit_days_mean"] = float(let_w["vacant_days"].mean()) if has_lettings else math.nan
+    out["offers_per_letting"] = float(let_w["offers"].mean()) if has_lettings else math.nan
+    out["chosen_lettings_share"] = float(let_w["chosen"].astype(bool).mean()) if has_lettings else math.nan
+    out["added_units_let_within_365d_share"] = added_units_let_within(
+        records.frame("added_units"), lettings, warmup, end, ADDED_LET_WINDOW
+    )
     waits = records.frame("treatment_waits")
     waits = waits[waits["admitted"] >= warmup]
     out["treatment_wait_days_mean"] = float((waits["admitted"] - waits["referred"]).mean()) if len(waits) else math.nan
@@ -194,6 +212,32 @@ def replication_metrics(records: Records, warmup: float, end: float) -> dict[str
     out["temp_occupancy_trend_per_year"] = trend_per_year(samples, "n_temporary", warmup, end)
     assert set(out) == set(METRICS), "every metric must be computed and documented"
     return out
+
+
+def added_units_let_within(
+    added: pd.DataFrame, lettings: pd.DataFrame, warmup: float, end: float, window: float
+) -> float:
+    """Of the units a scenario's stock additions bought in [warmup, end - window], the share
+    first let within ``window`` days of their purchase (``nan`` if none was bought then).
+
+    A unit bought before the warm-up ends counts too when its window ends inside the run: the
+    measure is about the purchase, and a purchase at the end of the warm-up (the usual day) is
+    then included. Units bought so late that their window runs past the end are left out.
+
+    Args:
+        added: The ``added_units`` records (unit, day).
+        lettings: The ``lettings`` records (unit, day), the whole run.
+        warmup: First day of the observation window.
+        end: Last day of the run.
+        window: Days within which a unit counts as let.
+    """
+    del warmup  # every purchase whose window fits in the run is counted (see above)
+    bought = added[added["day"] <= end - window]
+    if not len(bought):
+        return math.nan
+    first_let = lettings.groupby("unit")["day"].min() if len(lettings) else pd.Series(dtype=float)
+    let_day = bought["unit"].map(first_let)
+    return float(((let_day - bought["day"]) <= window).mean())
 
 
 def person_years_in_window(spells: pd.DataFrame, warmup: float, end: float) -> float:

@@ -6,8 +6,9 @@ and tested on its own.
 Matching rules (``housing_office.rule``):
     fcfs: applicants by date of application; each is offered the unit vacant the longest.
     need_priority: applicants with the highest support need first, then by date; unit as fcfs.
-    best_fit: applicants by date; each is offered the unit whose support level is closest to
-        their need, in their preferred zone where possible.
+    best_fit: applicants by date; each is offered the "recovery-best" unit: support level close
+        to their need, in their preferred zone, away from their using network, with weights
+        (``housing_office.best_fit_weight_*``).
 
 A priority penalty (a decline past the limit with ``after_limit = "lower_priority"``) sorts an
 applicant after everyone with a smaller penalty under every rule. With
@@ -21,7 +22,7 @@ from enum import Enum
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from sim.config import ChoiceConfig
+from sim.config import ChoiceConfig, HousingOfficeConfig
 
 if TYPE_CHECKING:
     from sim.model.services.housing_office import Application
@@ -78,10 +79,14 @@ def vacancy_order(units: Iterable[Unit]) -> list[Unit]:
     return sorted(units, key=_VACANCY_KEY)
 
 
-def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> Unit:
+def choose_unit(rule: str, application: Application, vacant: Sequence[Unit], office: HousingOfficeConfig) -> Unit:
     """The unit the meeting offers this applicant.
 
-    Ties under best_fit go to the unit vacant the longest.
+    Under ``best_fit`` the office makes its "recovery-best" offer (thesis 7.4.1): the unit with
+    the lowest score ``best_fit_weight_support`` x (levels between the unit's support and the
+    person's need) + ``best_fit_weight_preferred_zone`` x (outside the preferred zone) +
+    ``best_fit_weight_network_zone`` x (in the zone of the person's using network). Ties go to
+    the unit vacant the longest.
 
     Args:
         rule: The matching rule (``housing_office.rule``).
@@ -89,20 +94,34 @@ def choose_unit(rule: str, application: Application, vacant: Sequence[Unit]) -> 
         vacant: The units still vacant at this meeting: not empty, and in :func:`vacancy_order`
             (the meeting sorts them once, so an offer costs nothing under fcfs: a meeting with
             many vacancies and offers is not quadratic).
+        office: The housing office's settings (the best-fit weights).
     """
     if rule == "best_fit":
         person = application.person
         need = int(person.need)
-        preferred = person.preferred_zone
-        return min(vacant, key=lambda u: (abs(u.kind.support_level - need), u.zone != preferred))
+        preferred, network = person.preferred_zone, person.network_zone
+        w_support = office.best_fit_weight_support
+        w_preferred = office.best_fit_weight_preferred_zone
+        w_network = office.best_fit_weight_network_zone
+        return min(
+            vacant,
+            key=lambda u: (
+                w_support * abs(u.kind.support_level - need)
+                + w_preferred * (u.zone != preferred)
+                + w_network * (u.zone == network)
+            ),
+        )
     return vacant[0]
 
 
 def decline_probability(cfg: ChoiceConfig, in_preferred_zone: bool, in_temporary: bool) -> float:
     """Chance that a person would decline this offer if free to (mechanism 7).
 
-    Offers outside the preferred zone are declined more often; people in temporary housing
-    decline more often, since staying put is convenient (thesis 7.2.2).
+    The zone sets the probability for a person who is not in temporary housing
+    (``decline_prob_preferred_zone`` or ``decline_prob_other_zone``); being in temporary housing
+    multiplies the odds by ``decline_odds_ratio_in_temporary``, since staying put is convenient
+    (thesis 7.2.2). Factors are combined on the odds scale, so a probability below 1 stays
+    below 1 whatever the odds ratio (a probability of exactly 0 or 1 stays what it is).
 
     Args:
         cfg: The scenario's choice rules.
@@ -110,9 +129,10 @@ def decline_probability(cfg: ChoiceConfig, in_preferred_zone: bool, in_temporary
         in_temporary: The person is in NAV temporary housing now.
     """
     p = cfg.decline_prob_preferred_zone if in_preferred_zone else cfg.decline_prob_other_zone
-    if in_temporary:
-        p *= cfg.decline_multiplier_in_temporary
-    return min(p, 1.0)
+    if in_temporary and 0.0 < p < 1.0:
+        odds = p * cfg.decline_odds_ratio_in_temporary
+        p = odds / ((1.0 - p) + odds)  # p x OR / ((1 - p) + p x OR): the odds p/(1-p) times OR
+    return p
 
 
 def answer(cfg: ChoiceConfig, wants_to_decline: bool, declines_so_far: int) -> Answer:

@@ -61,12 +61,16 @@ def on_review(person: Person) -> None:
 
 
 def on_relapse(person: Person) -> None:
-    """Starts using again: housing competence falls (mechanism 3)."""
+    """Starts using again: housing competence falls (mechanism 3). In a unit whose type ends the
+    tenancy at a relapse (an abstinence-based recovery house, F17), the person must leave."""
     model = person.model
     person.using = True
     person.relapses += 1
     person.competence = max(0.0, person.competence - model.cfg.relapse.competence_loss)
     model.records.add(model.records.relapses, person.unique_id, model.time, person.state.value)
+    unit = person.unit
+    if unit is not None and person.state is State.HOUSED and unit.kind.relapse_ends_tenancy:
+        person.lose_home("relapse_ends_tenancy", lose_unit=False, to_temporary_prob=model.cfg.eviction.to_temporary_prob)
 
 
 def on_remission(person: Person) -> None:

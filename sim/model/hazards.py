@@ -55,7 +55,8 @@ class Rates:
     own_housing_midpoint: float  # competence 0-1 at which the rate is half its full value
     own_housing_scale: float  # competence 0-1: how sharply the rate rises around the midpoint
     own_housing: Mapping[tuple[bool, bool], float]  # (housed, in active use) -> rate; read-only
-    arranged_private: float  # arranged by the office (tilvisningsbolig), homeless applicants not in use
+    arranged_private: float  # arranged by the office (tilvisningsbolig), homeless applicants
+    arranged_private_using: bool  # also for applicants in active use (Housing First)
     private_loss: float  # losing private housing, not in active use
     private_loss_using: float  # in active use
     stable_after: float  # days stable before leaving the population (inf: never)
@@ -89,6 +90,7 @@ class Rates:
                 (False, True): homeless * own_mult / DAYS_PER_YEAR,
             }),
             arranged_private=cfg.private.arranged_rate_per_year / DAYS_PER_YEAR,
+            arranged_private_using=not cfg.private.arranged_requires_not_using,
             private_loss=cfg.private.loss_rate_per_year / DAYS_PER_YEAR,
             private_loss_using=cfg.private.loss_rate_per_year * cfg.private.loss_using_multiplier / DAYS_PER_YEAR,
             stable_after=INF if exits.stable_after_days == "never" else exits.stable_after_days,
@@ -203,7 +205,8 @@ def eviction_rate(person: Person) -> float:
     """Eviction hazard per day for a tenant who lives in their unit (mechanism 4).
 
     Raised by active use in a unit that does not tolerate it, by each level of support need
-    the unit does not meet, and by low housing competence; lowered by follow-up.
+    the unit does not meet, and by low housing competence; lowered in a unit the person chose
+    (mechanism 7) and by follow-up.
     """
     cfg = person.model.cfg.eviction
     unit = person.unit
@@ -216,6 +219,8 @@ def eviction_rate(person: Person) -> float:
     if shortfall:
         rate *= cfg.mismatch_multiplier_per_level**shortfall
     rate *= 1.0 + cfg.low_competence_multiplier * (1.0 - person.competence)
+    if person.chosen_home:
+        rate *= person.model.cfg.choice.chosen_eviction_multiplier
     if person.in_followup:
         rate *= person.model.cfg.followup.eviction_multiplier
     return rate
@@ -225,7 +230,8 @@ def own_housing_rates(person: Person) -> tuple[float, float]:
     """Hazards per day of moving to private housing, ``(on their own, arranged by the office)``.
 
     On their own: the rate for tenants or for the homeless, lower in active use. Arranged
-    (tilvisningsbolig): homeless applicants on the waiting list who are not in active use. Both
+    (tilvisningsbolig): homeless applicants on the waiting list who are not in active use (or in
+    active use too, without ``private.arranged_requires_not_using``). Both
     are scaled by :func:`competence_factor` (mechanism 4): a private lease takes housing
     competence (deposit, paperwork, a bank account). Zero in private housing and inside.
     """
@@ -237,7 +243,8 @@ def own_housing_rates(person: Person) -> tuple[float, float]:
     using = person.using
     own = rates.own_housing[housed, using]
     arranged = rates.arranged_private
-    if housed or using or not arranged or person not in person.model.office.applications:
+    using_bars = using and not rates.arranged_private_using
+    if housed or using_bars or not arranged or person not in person.model.office.applications:
         arranged = 0.0
     if own == 0.0 and arranged == 0.0:
         return 0.0, 0.0

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from itertools import accumulate
 
-from sim.config import DAYS_PER_YEAR, Scenario
+from sim.config import DAYS_PER_YEAR, Scenario, UnitTypeConfig
 from sim.model.calendar import CalendarModel
 from sim.model.hazards import Rates, gamma_duration
 from sim.model.person import Person
@@ -141,8 +141,16 @@ class HousingModel(CalendarModel):
         Recurring(self, scenario.run.sample_every_days, start=0.0, action=self.collect)  # data collection
         for addition in scenario.stock.additions:
             kind = scenario.stock.types[addition.type]
-            add = partial(self.stock.add, addition.type, kind, addition.zone, addition.count, addition.day)
+            add = partial(self.add_units, addition.type, kind, addition.zone, addition.count, addition.day)
             self.calendar.schedule(addition.day, add)
+
+    def add_units(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
+        """A scenario's stock addition (``stock.additions``): new vacant units, recorded so that
+        the measures can follow how soon they are let."""
+        first = len(self.stock.units)
+        self.stock.add(type_name, kind, zone, count, day, addition=True)
+        for uid in range(first, first + count):
+            self.records.add(self.records.added_units, uid, day, type_name, zone)
 
     def _replace_later(self, delay: float, unit: Unit) -> None:
         """A unit was lost: the municipality replaces it ``delay`` days from now

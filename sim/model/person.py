@@ -60,6 +60,7 @@ class Person(mesa.Agent):
         "_event",
         "_next_kind",
         "admissions",
+        "chosen_home",
         "competence",
         "declines",
         "evictions",
@@ -74,6 +75,7 @@ class Person(mesa.Agent):
         "need",
         "network_zone",
         "offer",
+        "offer_chosen",
         "offers",
         "preferred_zone",
         "reapply_day",
@@ -114,6 +116,8 @@ class Person(mesa.Agent):
         self.spell_start = model.time
         self.unit: Unit | None = None  # tenancy held (also while in treatment or prison)
         self.offer: Unit | None = None  # accepted, waiting for the keys
+        self.offer_chosen = False  # the accepted unit is one the person chose (see accept_offer)
+        self.chosen_home = False  # the unit held is one the person chose
         self.move_in_day = INF
         self.tenancy_end = INF
         self.release_day = INF  # planned discharge from treatment or prison
@@ -344,7 +348,8 @@ class Person(mesa.Agent):
         self.tenancy_end = INF
         self.model.stock.release(unit, self.model.time, lose=lose_unit)
         self.model.office.withdraw(self)  # a move-on application from a training flat lapses
-        self.end_followup()
+        if not self.model.cfg.followup.continues_after_eviction:
+            self.end_followup()
         self._become_homeless(reason, to_temporary_prob)
         self.ensure_application(self.model.cfg.housing_office.processing_days)
 
@@ -359,6 +364,7 @@ class Person(mesa.Agent):
         model = self.model
         if unit is not None:
             model.stock.reserve(unit, self)
+            self.chosen_home = unit.zone == self.preferred_zone
             # Day-0 tenants are part-way through their tenancy.
             self._start_tenancy(unit, model.time + self.luck.uniform(0.0, unit.kind.tenancy_days))
         self.release_day = release_day
@@ -475,14 +481,17 @@ class Person(mesa.Agent):
         self.tenancy_end = INF
         self.model.stock.release(unit, self.model.time)
 
-    def accept_offer(self, unit: Unit, move_in_day: float) -> None:
+    def accept_offer(self, unit: Unit, move_in_day: float, *, chosen: bool = False) -> None:
         """The person said yes to a unit reserved for them.
 
         Args:
             unit: The unit.
             move_in_day: When the keys are ready (the person moves in at once if that is now).
+            chosen: The person chose it (their preferred zone, or taken after using a decline):
+                the tenancy lasts better (``choice.chosen_eviction_multiplier``).
         """
         self.offer = unit
+        self.offer_chosen = chosen
         self.move_in_day = move_in_day
         if move_in_day <= self.model.time:
             self.move_in()  # no paperwork delay (e.g. the M/M/c docking scenarios)
@@ -511,6 +520,12 @@ class Person(mesa.Agent):
             model.stock.release(old, model.time)
         model.office.withdraw(self)
         self.reapply_day = INF
+        model.records.add(
+            model.records.lettings, self.unique_id, model.time, unit.uid, unit.type_name, unit.zone,
+            model.time - unit.empty_since, unit.offers, self.offer_chosen,
+        )  # fmt: skip
+        unit.offers = 0
+        self.chosen_home = self.offer_chosen
         self._start_tenancy(unit, model.time + unit.kind.tenancy_days)
         if self.state is State.TEMPORARY or self.state is State.STREET:
             self.change_state(State.HOUSED, "moved_in")

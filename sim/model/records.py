@@ -18,7 +18,10 @@ import pandas as pd
 
 # Columns holding numbers, and their array type code ("q": 64-bit integer, "d": float64).
 # Every other column is a plain list (text, yes/no).
-NUMERIC: dict[str, str] = {"person": "q", "day": "d", "start": "d", "end": "d", "referred": "d", "admitted": "d"}
+NUMERIC: dict[str, str] = {
+    "person": "q", "day": "d", "start": "d", "end": "d", "referred": "d", "admitted": "d",
+    "unit": "q", "vacant_days": "d", "offers": "q",
+}  # fmt: skip
 
 
 def _columns(*names: str) -> dict[str, list | array]:
@@ -54,6 +57,15 @@ class Records:
     # People NAV could not give a temporary place: "full" (no suitable place free) or
     # "unsuitable" (a woman in active use who would not take an ordinary place).
     refusals: dict[str, list | array] = field(default_factory=lambda: _columns("person", "day", "reason"))
+    # Lettings of municipal units: who moved in, the days the unit stood empty since its last
+    # tenant left (or it was added), the offers it took, and whether the tenant chose it.
+    lettings: dict[str, list | array] = field(
+        default_factory=lambda: _columns(
+            "person", "day", "unit", "housing_type", "zone", "vacant_days", "offers", "chosen"
+        )
+    )
+    # Units a scenario's stock additions bought (``stock.additions``), one row each.
+    added_units: dict[str, list | array] = field(default_factory=lambda: _columns("unit", "day", "housing_type", "zone"))
     samples: dict[str, list | array] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,7 +115,8 @@ class Records:
     def _tables(self) -> tuple[dict[str, list | array], ...]:
         """Every table, the samples included."""
         return (self.spells, self.admissions, self.discharges, self.relapses, self.evictions, self.offers,
-                self.exits, self.treatment_waits, self.refusals, self.samples)  # fmt: skip
+                self.exits, self.treatment_waits, self.refusals, self.lettings, self.added_units,
+                self.samples)  # fmt: skip
 
     def rows(self) -> int:
         """Rows held over all tables (samples included)."""

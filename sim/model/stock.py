@@ -1,8 +1,8 @@
 """The municipal housing stock: units of differentiated types, vacancies, losses and additions.
 
-A unit is vacant when it has no tenant and is not reserved for someone who accepted it and
-is doing the paperwork. Units can be lost (force-sold after damage, mechanism 5) and added on
-a schedule.
+A unit is vacant when it has no tenant, is not reserved for someone who accepted it and is doing
+the paperwork, and is not held for an applicant who has been offered it and has not answered
+yet. Units can be lost (force-sold after damage, mechanism 5) and added on a schedule.
 """
 
 from __future__ import annotations
@@ -25,15 +25,19 @@ class Unit:
     type_name: str
     kind: UnitTypeConfig
     zone: str
-    vacant_since: float = 0.0
+    vacant_since: float = 0.0  # first day vacant since the last tenant, reservation or addition
     tenant: Person | None = None
     reserved_for: Person | None = None
     lost: bool = False
+    held: bool = False  # offered, the answer is due (a declined offer's response time)
+    empty_since: float = 0.0  # no tenant since: the last tenant left, or the unit was added
+    offers: int = 0  # offers of this unit since its last letting
+    added_day: float | None = None  # the day a scenario's stock addition bought it, else None
 
     @property
     def is_vacant(self) -> bool:
         """Free to be offered at the next allocation meeting."""
-        return self.tenant is None and self.reserved_for is None and not self.lost
+        return self.tenant is None and self.reserved_for is None and not self.lost and not self.held
 
 
 @dataclass(slots=True)
@@ -57,7 +61,9 @@ class HousingStock:
                 stock.add(type_name, kind, zone, count, day=0.0)
         return stock
 
-    def add(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
+    def add(
+        self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float, *, addition: bool = False
+    ) -> None:
         """Add ``count`` new vacant units.
 
         Args:
@@ -66,9 +72,14 @@ class HousingStock:
             zone: The zone the units are in.
             count: How many.
             day: Their first day vacant (the day they are added).
+            addition: They are a scenario's stock addition (``stock.additions``), followed by
+                the measure of how soon added units are let.
         """
         for _ in range(count):
-            unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day)
+            unit = Unit(
+                len(self.units), type_name, kind, zone, vacant_since=day, empty_since=day,
+                added_day=day if addition else None,
+            )  # fmt: skip
             self.units.append(unit)
             self.vacant[unit.uid] = unit
         if count and self.on_vacancy is not None:
@@ -84,6 +95,21 @@ class HousingStock:
         assert unit.is_vacant, "a unit is offered only when vacant"
         unit.reserved_for = person
         del self.vacant[unit.uid]
+
+    def hold(self, unit: Unit) -> None:
+        """Keep a unit off the vacant list while an applicant who will decline it answers."""
+        assert unit.is_vacant, "a unit is offered only when vacant"
+        unit.held = True
+        del self.vacant[unit.uid]
+
+    def give_back(self, unit: Unit) -> None:
+        """The declined offer's answer has come: the unit is vacant again, still counted as
+        vacant since it was first free (so it keeps its place in the vacancy order)."""
+        assert unit.held
+        unit.held = False
+        self.vacant[unit.uid] = unit
+        if self.on_vacancy is not None:
+            self.on_vacancy()
 
     def occupy(self, unit: Unit, person: Person) -> None:
         """Hand the keys to the person the unit was reserved for."""
@@ -103,6 +129,7 @@ class HousingStock:
         """
         if unit.tenant is not None:
             self.occupied -= 1
+            unit.empty_since = day
         unit.tenant = None
         unit.reserved_for = None
         if lose:

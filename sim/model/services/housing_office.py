@@ -2,13 +2,19 @@
 
 At each meeting the office goes through the eligible applicants in the order of the matching
 rule and offers each the unit the rule picks from the vacant ones. The person answers
-(``sim.model.allocation``); an accepted unit is reserved while paperwork and deposit are sorted out,
-and the person moves in when that is done.
+(``sim.model.allocation``) within ``housing_office.offer_response_days``: the unit is held for
+them until then. An accepted unit is then reserved while paperwork and deposit are sorted out,
+and the person moves in when that is done. A declined unit is vacant again when the answer
+comes: it waits for the next meeting, or (``declined_unit_to = "next_applicant"``) the office
+offers it at once. Each decline therefore costs the unit empty days (thesis 7.2, 7.4.1). A unit
+is not offered again to someone who declined it on the same application.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from functools import partial
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -19,6 +25,7 @@ from sim.model.hazards import gamma_duration
 if TYPE_CHECKING:
     from sim.model import HousingModel
     from sim.model.person import Person
+    from sim.model.stock import Unit
 
 
 @dataclass(eq=False, slots=True)
@@ -31,6 +38,8 @@ class Application:
     active_from: float  # the office has the papers from this day on
     declines: int = 0
     penalty: int = 0
+    answer_due: float = -math.inf  # an offer is out to the applicant until this day
+    declined: set[int] = field(default_factory=set)  # units declined on this application: not offered again
 
 
 class HousingOffice:
@@ -94,50 +103,82 @@ class HousingOffice:
     def _eligible(self, app: Application) -> bool:
         """The application can be offered a unit at a meeting now."""
         person = app.person
-        if app.active_from > self.model.time or person.offer is not None:
+        now = self.model.time
+        if app.active_from > now or app.answer_due > now or person.offer is not None:
             return False
         # "Housing-ready" rule: no offer to someone in active use (Housing First drops it).
         return not (self.cfg.require_housing_ready and person.using)
 
-    def meeting(self) -> None:
-        """Hold an allocation meeting: match vacant units to the waiting list."""
+    def meeting(self, only: Unit | None = None) -> None:
+        """Hold an allocation meeting: match vacant units to the waiting list.
+
+        Args:
+            only: Offer only this unit (if it is still vacant): a declined unit offered to the
+                next applicant when the answer comes (``declined_unit_to = "next_applicant"``).
+        """
         model = self.model
         stock = model.stock
-        if not stock.vacant:
+        if not stock.vacant or (only is not None and not only.is_vacant):
             return
         candidates = [a for a in self.applications.values() if self._eligible(a)]
         if not candidates:
             return
-        vacant = allocation.vacancy_order(stock.vacant.values())
+        vacant = [only] if only is not None else allocation.vacancy_order(stock.vacant.values())
         choice = model.cfg.choice
+        cfg = self.cfg
+        now = model.time
+        response = cfg.offer_response_days
         institution_first = model.cfg.coordination.institution_priority
-        for app in allocation.order_applicants(self.cfg.rule, candidates, institution_first):
+        for app in allocation.order_applicants(cfg.rule, candidates, institution_first):
             if not vacant:
                 break
             person = app.person
-            unit = allocation.choose_unit(self.cfg.rule, app, vacant)
-            p_decline = allocation.decline_probability(
-                choice, unit.zone == person.preferred_zone, person.is_in_temporary
-            )
+            options = vacant
+            if app.declined:
+                options = [u for u in vacant if u.uid not in app.declined]
+                if not options:
+                    continue
+            unit = allocation.choose_unit(cfg.rule, app, options, cfg)
+            in_preferred_zone = unit.zone == person.preferred_zone
+            p_decline = allocation.decline_probability(choice, in_preferred_zone, person.is_in_temporary)
             verdict = allocation.answer(choice, person.luck.random() < p_decline, app.declines)
             person.offers += 1
             person.declines += verdict.declined
+            unit.offers += 1
             model.records.add(
-                model.records.offers, person.unique_id, model.time, unit.type_name, unit.zone,
+                model.records.offers, person.unique_id, now, unit.type_name, unit.zone,
                 not verdict.declined, verdict.value,
-            )
+            )  # fmt: skip
             if verdict is Answer.ACCEPTED:
                 vacant.remove(unit)
                 stock.reserve(unit, person)
                 self.withdraw(person)
-                delay = gamma_duration(person.luck, self.cfg.move_in_delay_days_mean, self.cfg.move_in_delay_days_cv)
-                person.accept_offer(unit, model.time + delay)
-            elif verdict is Answer.DECLINED:
+                # Chosen: in the zone the person prefers, or taken after using a decline.
+                chosen = in_preferred_zone or app.declines > 0
+                delay = response + gamma_duration(person.luck, cfg.move_in_delay_days_mean, cfg.move_in_delay_days_cv)
+                person.accept_offer(unit, now + delay, chosen=chosen)
+                continue
+            app.declined.add(unit.uid)
+            if response > 0.0:
+                # The unit waits for the answer: no one else is offered it until then.
+                vacant.remove(unit)
+                stock.hold(unit)
+                app.answer_due = now + response
+                model.calendar.schedule(now + response, partial(self._answer_declined, unit))
+            if verdict is Answer.DECLINED:
                 app.declines += 1
             elif verdict is Answer.BACK_OF_QUEUE:
-                app.queue_day, app.declines = model.time, 0
+                app.queue_day, app.declines = now + response, 0
             elif verdict is Answer.LOWER_PRIORITY:
                 app.penalty, app.declines = app.penalty + 1, 0
             elif verdict is Answer.TEMPORARY_ONLY:
                 self.withdraw(person)
                 person.refused_offers_limit()
+
+    def _answer_declined(self, unit: Unit) -> None:
+        """A declined offer's answer has come: the unit is vacant again, for the next meeting or
+        (``declined_unit_to = "next_applicant"``) offered at once to the next eligible applicant
+        (that unit only: the other vacancies wait for the meeting)."""
+        self.model.stock.give_back(unit)
+        if self.cfg.declined_unit_to == "next_applicant" and not self.cfg.allocate_on_vacancy:
+            self.meeting(only=unit)
