@@ -62,9 +62,10 @@ def face_validity(
         fail(ScenarioError(f"--out {out}", ["is not a file"]))
     try:
         expectations = load_spec(spec)
-        _, scenarios, levers, _ = build(expectations, replications=replications, years=years, spec_source=str(spec))
+        built = build(expectations, replications=replications, years=years, spec_source=str(spec))
     except ScenarioError as exc:
         fail(exc)
+    _, scenarios, levers, _ = built
     runs = 1 + len(scenarios) + sum(len(v) for v in levers.values())
     show = sys.stderr.isatty()
 
@@ -84,7 +85,7 @@ def face_validity(
         with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=runs * replications,
                           no_worker_timeout=no_worker_timeout) as pool:  # fmt: skip
             result = assess(expectations, replications=replications, years=years, executor=pool, progress=progress,
-                            spec_source=str(spec))  # fmt: skip
+                            spec_source=str(spec), built=built)  # fmt: skip
     except ClusterLost as exc:
         cluster_failed(f"{exc}; the face-validity check stopped and {out} was not changed.",
                        "Run the same command again once the cluster works.")  # fmt: skip

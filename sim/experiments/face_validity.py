@@ -17,13 +17,12 @@ other side, ``not significant`` when it contains 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import Field, ValidationError
 
 from sim import config as sc
@@ -198,9 +197,12 @@ def lever_scenario(package: Scenario, base: Scenario, lever: str, keys: list[str
     return sc.with_overrides(base, overrides)
 
 
-def build(
-    spec: Spec, *, replications: int, years: float | None = None, spec_source: str = str(SPEC_PATH)
-) -> tuple[Scenario, list[Scenario], dict[str, list[tuple[str, list[str], Scenario]]], dict[str, list[str]]]:
+#: What :func:`build` returns: the base, the scenarios, each package's levers alone
+#: (lever name, its keys, its scenario) and each run's changed keys.
+Built = tuple[Scenario, list[Scenario], dict[str, list[tuple[str, list[str], Scenario]]], dict[str, list[str]]]
+
+
+def build(spec: Spec, *, replications: int, years: float | None = None, spec_source: str = str(SPEC_PATH)) -> Built:
     """The base, the shipped scenarios and the packages' levers, with the base's seed, the given
     replications and (if given) years, ready to run with common random numbers.
 
@@ -262,6 +264,7 @@ def assess(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     spec_source: str = str(SPEC_PATH),
+    built: Built | None = None,
 ) -> FaceValidity:
     """Run the base, every scenario of ``spec`` and every package lever alone, and judge them.
 
@@ -274,8 +277,12 @@ def assess(
         executor: Run on this executor instead; it is left open.
         progress: Called with (done, total) after each replication.
         spec_source: The file the spec came from, for messages.
+        built: What :func:`build` returned for the same arguments, if already called (the
+            command builds first, to refuse a bad file before it opens an executor).
     """
-    base, scenarios, levers, changed = build(spec, replications=replications, years=years, spec_source=spec_source)
+    if built is None:
+        built = build(spec, replications=replications, years=years, spec_source=spec_source)
+    base, scenarios, levers, changed = built
     lever_runs = [s for items in levers.values() for _, _, s in items]
     runs = [base, *scenarios, *lever_runs]
     frames = evaluate_many(runs, replications, workers=workers, executor=executor, progress=progress)
@@ -304,31 +311,3 @@ def assess(
         contrasts = face_validity({"baseline": base_frame, "housing_first": by_name["housing_first"]})
     notes = {name: dict(s.lever_notes) for name, s in spec.scenarios.items() if s.lever_notes}
     return FaceValidity(base, scenarios, levers, rows, checks, contrasts, replications, changed, notes)
-
-
-def table(result: FaceValidity) -> pd.DataFrame:
-    """The rows as a table (one per scenario or lever and outcome), for notebooks and tests."""
-    return pd.DataFrame(
-        [
-            {
-                "scenario": r.scenario,
-                "metric": r.metric,
-                "expected": r.expected.direction if r.expected else None,
-                "diff": r.difference.mean,
-                "diff_ci_low": r.difference.low,
-                "diff_ci_high": r.difference.high,
-                "verdict": r.verdict,
-                "explained": bool(r.explanation),
-            }
-            for r in result.rows
-        ]
-    )
-
-
-def explanations_for(result: FaceValidity) -> Mapping[str, list[Row]]:
-    """The rows that need an explanation (against expectation, or not significant), by scenario."""
-    out: dict[str, list[Row]] = {}
-    for r in result.rows:
-        if r.verdict in ("against", "not significant"):
-            out.setdefault(r.scenario, []).append(r)
-    return out

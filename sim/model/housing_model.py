@@ -148,7 +148,7 @@ class HousingModel(CalendarModel):
         """A scenario's stock addition (``stock.additions``): new vacant units, recorded so that
         the measures can follow how soon they are let."""
         first = len(self.stock.units)
-        self.stock.add(type_name, kind, zone, count, day, addition=True)
+        self.stock.add(type_name, kind, zone, count, day)
         for uid in range(first, first + count):
             self.records.add(self.records.added_units, uid, day, type_name, zone)
 

@@ -32,7 +32,6 @@ class Unit:
     held: bool = False  # offered, the answer is due (a declined offer's response time)
     empty_since: float = 0.0  # no tenant since: the last tenant left, or the unit was added
     offers: int = 0  # offers of this unit since its last letting
-    added_day: float | None = None  # the day a scenario's stock addition bought it, else None
 
     @property
     def is_vacant(self) -> bool:
@@ -61,9 +60,7 @@ class HousingStock:
                 stock.add(type_name, kind, zone, count, day=0.0)
         return stock
 
-    def add(
-        self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float, *, addition: bool = False
-    ) -> None:
+    def add(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
         """Add ``count`` new vacant units.
 
         Args:
@@ -72,14 +69,9 @@ class HousingStock:
             zone: The zone the units are in.
             count: How many.
             day: Their first day vacant (the day they are added).
-            addition: They are a scenario's stock addition (``stock.additions``), followed by
-                the measure of how soon added units are let.
         """
         for _ in range(count):
-            unit = Unit(
-                len(self.units), type_name, kind, zone, vacant_since=day, empty_since=day,
-                added_day=day if addition else None,
-            )  # fmt: skip
+            unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day, empty_since=day)
             self.units.append(unit)
             self.vacant[unit.uid] = unit
         if count and self.on_vacancy is not None:
