@@ -275,7 +275,7 @@ def sweep_spec(runs: int) -> dict[str, Any]:
         "samples": runs // 2,
         "replications": 2,
         "seed": 7,
-        "metrics": ["temp_share_over_90d", "readmission_within_365d_share"],
+        "metrics": ["temp_spells_over_90d_share", "readmission_within_365d_share"],
         "parameters": [
             {"key": "choice.max_declines", "range": [0, 4]},
             {"key": "housing_office.meeting_interval_days", "range": [7.0, 28.0]},

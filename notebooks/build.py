@@ -76,7 +76,7 @@ base = sim.run("baseline", replications=reps, out=OUT / "baseline")
 base.summary[["metric", "mean", "ci_low", "ci_high", "unit"]].round(3)'''),
     new_markdown_cell("""\
 **How to read it.** `temp_occupancy_mean` is how many people are in temporary housing on an
-average day (the thesis reports "over 50"). `temp_share_over_90d` is the share of stays longer
+average day (the thesis reports "over 50"). `temp_spells_over_90d_share` is the share of stays longer
 than the 90-day norm. `readmission_within_365d_share` is the share of people leaving treatment
 who are back in treatment within a year (nationally: over half). Every metric is defined in
 `docs/metrics.md`."""),
@@ -143,7 +143,7 @@ cmp = sim.compare("baseline", *policies, replications=reps, out=OUT / "compare")
 for line in cmp.lines:
     print(line)'''),
     new_code_cell('''\
-metrics = ["temp_share_over_90d", "temp_occupancy_mean", "discharge_to_street_share", "readmission_within_365d_share"]
+metrics = ["temp_spells_over_90d_share", "temp_occupancy_mean", "discharge_to_street_share", "readmission_within_365d_share"]
 cmp.table[cmp.table.metric.isin(metrics)].round(3)'''),
     new_markdown_cell("""\
 ## A trade-off: coordination without more flats
@@ -158,7 +158,7 @@ def show(metric):
     b, h = tab.loc[(metric, "baseline")], tab.loc[(metric, "housing_ready")]
     return {"metric": metric, "baseline": round(b["mean"], 3), "housing_ready": round(h["mean"], 3)}
 trade = pd.DataFrame([show(m) for m in ["discharge_to_street_share", "discharge_to_housing_share",
-                                         "temp_occupancy_mean", "temp_share_over_90d", "temp_days_mean"]])
+                                         "temp_occupancy_mean", "temp_spells_over_90d_share", "temp_spell_days_mean"]])
 trade'''),
     new_code_cell('''\
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -191,7 +191,7 @@ def lever_run(staffed_units=8, max_declines=2, notice_delay_days=14, application
         "coordination.application_timing": "admission" if application_at_admission else "discharge",
     })
     s = out.summary.set_index("metric")
-    return s.loc[["temp_occupancy_mean", "temp_share_over_90d", "discharge_to_street_share", "evictions"],
+    return s.loc[["temp_occupancy_mean", "temp_spells_over_90d_share", "discharge_to_street_share", "evictions"],
                  ["mean", "ci_low", "ci_high", "unit"]].round(3)
 
 widgets.interact_manual(
@@ -223,7 +223,7 @@ grid = {
     "design": "grid",
     "replications": 2,
     "seed": 1,
-    "metrics": ["temp_share_over_90d", "temp_occupancy_mean", "offers_declined"],
+    "metrics": ["temp_spells_over_90d_share", "temp_occupancy_mean", "offers_declined"],
     "set": {"run.years": 4.0 if QUICK else 10.0, "run.warmup_days": 365.0, "stock.additions.0.day": 365.0},
     "parameters": [
         {"key": "choice.max_declines", "levels": [0, 2, "unlimited"]},
@@ -239,7 +239,7 @@ and rows with the same limit to see the effect of more flats."""),
     new_code_cell('''\
 table = sw.by_point.copy()
 table["choice.max_declines"] = table["choice.max_declines"].astype(str)
-pivot = table.pivot(index="stock.additions.0.count", columns="choice.max_declines", values="temp_share_over_90d")
+pivot = table.pivot(index="stock.additions.0.count", columns="choice.max_declines", values="temp_spells_over_90d_share")
 ax = pivot.plot(marker="o", figsize=(7, 4))
 ax.set_xlabel("ordinary flats bought in the centre at day 730")
 ax.set_ylabel("share of temporary stays over 90 days")
@@ -263,7 +263,7 @@ morris = {
     "morris_levels": 4,
     "replications": 1,
     "seed": 2,
-    "metrics": ["temp_share_over_90d"],
+    "metrics": ["temp_spells_over_90d_share"],
     "set": {"run.years": 4.0 if QUICK else 8.0, "run.warmup_days": 365.0},
     "parameters": [
         {"key": "housing_office.meeting_interval_days", "range": [7.0, 28.0]},

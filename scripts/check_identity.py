@@ -39,7 +39,7 @@ base = "{base}"
 design = "grid"
 replications = 2
 seed = 7
-metrics = ["temp_occupancy_mean", "temp_share_over_90d", "offers_declined"]
+metrics = ["temp_occupancy_mean", "temp_spells_over_90d_share", "offers_declined"]
 
 [[parameters]]
 key = "choice.max_declines"
@@ -58,7 +58,7 @@ samples = 3
 morris_levels = 4
 replications = 2
 seed = 11
-metrics = ["temp_share_over_90d", "temp_days_mean"]
+metrics = ["temp_spells_over_90d_share", "temp_spell_days_mean"]
 
 [set]
 "run.years" = 3.0

@@ -45,8 +45,8 @@ def test_run_returns_dataframes_and_writes_when_asked(tmp_path):
     assert len(r.replications) == 2 and not r.spells.empty and not r.states.empty
     assert r.path == (tmp_path / "run").resolve()
     summary = json.loads((r.path / "summary.json").read_text())
-    row = r.summary.set_index("metric").loc["temp_share_over_90d"]
-    assert summary["metrics"]["temp_share_over_90d"]["mean"] == pytest.approx(row["mean"])
+    row = r.summary.set_index("metric").loc["temp_spells_over_90d_share"]
+    assert summary["metrics"]["temp_spells_over_90d_share"]["mean"] == pytest.approx(row["mean"])
     assert sim.run("baseline", replications=2, workers=1, **SHORT).path is None
 
 

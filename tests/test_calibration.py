@@ -112,7 +112,7 @@ def test_pattern_band_and_margin():
 def test_patterns_are_defined_once_with_sources_and_sane_bands():
     names = [p.name for p in cal.PATTERNS]
     assert len(names) == len(set(names))
-    assert {"temp_occupancy_mean", "temp_share_over_90d", "readmission_within_365d_share", "relapse_within_90d_share",
+    assert {"temp_occupancy_mean", "temp_spells_over_90d_share", "readmission_within_365d_share", "relapse_within_90d_share",
             "municipal_occupancy_share", "treatment_wait_days_mean"} <= set(names)  # fmt: skip
     for p in cal.PATTERNS:
         assert p.low < p.high and p.source and p.target

@@ -77,7 +77,7 @@ def test_run_in_words_is_computed_from_the_summary():
 
     summary = {"metrics": {
         "temp_occupancy_mean": metric(57.2), "street_count_mean": metric(9.4), "housed_count_mean": metric(150.0),
-        "private_count_mean": metric(98.6), "temp_share_over_90d": metric(0.33), "temp_days_mean": metric(80.2),
+        "private_count_mean": metric(98.6), "temp_spells_over_90d_share": metric(0.33), "temp_spell_days_mean": metric(80.2),
         "discharge_to_street_share": metric(0.15), "readmission_within_365d_share": metric(0.52),
         "deaths_per_100_person_years": metric(1.46), "stable_exits_per_year": metric(55.0),
     }}  # fmt: skip
@@ -87,7 +87,7 @@ def test_run_in_words_is_computed_from_the_summary():
     assert words[1].startswith("33% of stays in temporary housing pass the 90-day norm (about 1 in 3); a stay lasts 80")
     assert "15% of discharges" in words[2] and "52% of people discharged" in words[2]
     assert words[3] == "Each year about 55 people leave the services stable at home; 1.5 die per 100 person-years."
-    summary["metrics"]["temp_days_mean"] = metric(float("nan"))
+    summary["metrics"]["temp_spell_days_mean"] = metric(float("nan"))
     assert len(run_in_words(summary)) == 3  # a sentence without its numbers is left out
 
 

@@ -53,7 +53,7 @@ def spec(**changes: object) -> dict:
         "design": "grid",
         "replications": 2,
         "seed": 11,
-        "metrics": ["temp_share_over_90d", "waitlist_mean"],
+        "metrics": ["temp_spells_over_90d_share", "waitlist_mean"],
         "set": {"run.years": 0.5, "run.warmup_days": 30.0},
         "parameters": [
             {"key": "choice.max_declines", "levels": [0, 1, 2, "unlimited"]},

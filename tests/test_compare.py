@@ -96,17 +96,17 @@ def test_plain_line_reads_like_the_issue_example():
     """24% -> 11% with a difference of -13 points [-16, -10] is written as the issue asks."""
     table = pd.DataFrame(
         [
-            {"metric": "temp_share_over_90d", "unit": "share", "scenario": "baseline", "is_base": True,
+            {"metric": "temp_spells_over_90d_share", "unit": "share", "scenario": "baseline", "is_base": True,
              "mean": 0.24, "diff": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan},
-            {"metric": "temp_share_over_90d", "unit": "share", "scenario": "housing_ready", "is_base": False,
+            {"metric": "temp_spells_over_90d_share", "unit": "share", "scenario": "housing_ready", "is_base": False,
              "mean": 0.11, "diff": -0.13, "diff_ci_low": -0.16, "diff_ci_high": -0.10},
         ]
     )
-    assert plain_line("housing_ready", "temp_share_over_90d", table) == (
+    assert plain_line("housing_ready", "temp_spells_over_90d_share", table) == (
         "Housing ready: share of temporary stays over 90 days 24% -> 11% (difference -13 points, 95% CI -16 to -10)"
     )
     table.loc[1, ["diff_ci_low", "diff_ci_high"]] = [-0.031, 0.004]
-    assert plain_line("housing_ready", "temp_share_over_90d", table).endswith(
+    assert plain_line("housing_ready", "temp_spells_over_90d_share", table).endswith(
         "(difference -13.0 points, 95% CI -3.1 to 0.4), no clear difference"
     )
     assert label("more_staffed") == "More staffed"

@@ -177,8 +177,8 @@ def test_random_scenarios_keep_invariants_and_sane_metrics(scenario):
     shares = [value for name, value in m.items() if name.startswith("discharge_to_") and name.endswith("_share")]
     if not any(math.isnan(s) for s in shares):
         assert sum(shares) == pytest.approx(1.0)
-    if not math.isnan(m["temp_days_mean"]):
-        assert m["temp_days_median"] <= m["temp_days_p90"]
+    if not math.isnan(m["temp_spell_days_mean"]):
+        assert m["temp_spell_days_median"] <= m["temp_spell_days_p90"]
     assert m["offers_declined"] <= m["offers_made"]
     if scenario.choice.max_declines == 0 and scenario.choice.after_limit == "must_accept":
         assert m["offers_declined"] == 0.0

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.measures import metrics
+from sim.measures.households import revolving_door_in_window
 from sim.measures.metrics import METRICS, replication_metrics, summarise
 from sim.model.records import Records
 
@@ -102,8 +103,8 @@ def test_revolving_door_needs_three_admissions_within_a_year_ending_in_the_windo
     )
     # 1: yes (span 200, ends on day 200); 2: span 400, no; 3: span 20 but ends before day 150, no;
     # 4: only two; 5: span exactly 365, yes; 6: 500-700-800 span 300, yes.
-    assert metrics._revolving_door(adm, warmup=150.0) == 3
-    assert metrics._revolving_door(adm, warmup=0.0) == 4
+    assert revolving_door_in_window(adm, since=150.0) == 3
+    assert revolving_door_in_window(adm, since=0.0) == 4
     assert metrics._revolving_door(adm.iloc[0:0], warmup=0.0) == 0
 
 
@@ -145,10 +146,10 @@ def test_metrics_without_data_are_nan_not_errors():
     m = replication_metrics(records_with(), warmup=0.0, end=1000.0)
     assert set(m) == set(METRICS)
     for name in ("discharge_to_housing_share", "relapse_within_90d_share", "readmission_within_365d_share",
-                 "temp_days_mean", "temp_share_over_90d"):
+                 "temp_spell_days_mean", "temp_spells_over_90d_share"):
         assert math.isnan(m[name]), name
     assert m["discharges"] == 0.0 and m["evictions"] == 0.0 and m["offers_made"] == 0.0
-    assert m["revolving_door_persons"] == 0.0
+    assert m["revolving_door_persons_window"] == 0.0
 
 
 def test_temporary_stay_lengths():
@@ -161,10 +162,10 @@ def test_temporary_stay_lengths():
         (12, "street", "", "", 300.0, 900.0, "came_to_nav"),
     ]
     m = replication_metrics(records_with(spells=spells), warmup=200.0, end=1000.0)
-    assert m["temp_days_mean"] == pytest.approx(np.mean(lengths))
-    assert m["temp_days_median"] == pytest.approx(60.0)
-    assert m["temp_days_p90"] == pytest.approx(np.quantile(lengths, 0.9))
-    assert m["temp_share_over_90d"] == pytest.approx(2 / 5)
+    assert m["temp_spell_days_mean"] == pytest.approx(np.mean(lengths))
+    assert m["temp_spell_days_median"] == pytest.approx(60.0)
+    assert m["temp_spell_days_p90"] == pytest.approx(np.quantile(lengths, 0.9))
+    assert m["temp_spells_over_90d_share"] == pytest.approx(2 / 5)
 
 
 def test_repeat_homeless_counts_episodes_not_spells():
@@ -216,7 +217,7 @@ def test_summarise_single_replication_and_all_nan():
     one = summarise(pd.DataFrame([dict.fromkeys(METRICS, 5.0)]))
     assert one["deaths"]["mean"] == 5.0 and one["deaths"]["ci95"] == [None, None]
     empty = summarise(pd.DataFrame([dict.fromkeys(METRICS, math.nan)] * 3))
-    assert empty["temp_days_mean"]["mean"] is None and empty["temp_days_mean"]["ci95"] == [None, None]
+    assert empty["temp_spell_days_mean"]["mean"] is None and empty["temp_spell_days_mean"]["ci95"] == [None, None]
 
 
 def test_every_metric_has_a_unit_and_description():

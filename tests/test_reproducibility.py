@@ -21,9 +21,9 @@ from tests.conftest import cli, small
 SHORT = ("--years", "3", "--replications", "2")
 
 ISSUE_METRICS = [
-    "temp_days_mean", "temp_days_median", "temp_days_p90", "temp_share_over_90d", "temp_occupancy_mean",
+    "temp_spell_days_mean", "temp_spell_days_median", "temp_spell_days_p90", "temp_spells_over_90d_share", "temp_occupancy_mean",
     "discharges", "discharge_to_housing_share", "discharge_to_temporary_share", "discharge_to_street_share",
-    "relapse_within_90d_share", "readmission_within_365d_share", "revolving_door_persons", "evictions",
+    "relapse_within_90d_share", "readmission_within_365d_share", "revolving_door_persons_window", "evictions",
     "waitlist_mean", "offers_made", "offers_declined", "municipal_occupancy_share",
 ]
 

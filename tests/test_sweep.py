@@ -36,7 +36,7 @@ runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 SWEEP_DIR = REPO / "scenarios" / "sweeps"
 TINY_SET = {"run.years": 2.0, "run.warmup_days": 180.0}
-FEW_METRICS = ["temp_share_over_90d", "waitlist_mean", "treatment_wait_days_mean"]
+FEW_METRICS = ["temp_spells_over_90d_share", "waitlist_mean", "treatment_wait_days_mean"]
 
 
 def tiny_spec(**changes: Any) -> dict[str, Any]:
@@ -324,7 +324,7 @@ BAD_SPECS: dict[str, tuple[dict[str, Any] | str, list[str]]] = {
         ["choice.max_declinez", "unknown scenario key", "max_declines"],
     ),
     "unknown_design": ({"design": "factorial"}, ["design", "factorial", "'grid', 'lhs', 'sobol' or 'morris'"]),
-    "unknown_metric": ({"metrics": ["temp_share_over90"]}, ["metrics", "temp_share_over90", "temp_share_over_90d"]),
+    "unknown_metric": ({"metrics": ["temp_share_over90"]}, ["metrics", "temp_share_over90", "temp_spells_over_90d_share"]),
     "reversed_range": (
         {"design": "lhs", "samples": 4, "parameters": [{"key": "treatment.beds", "range": [30, 10]}]},
         ["treatment.beds", "[30.0, 10.0]", "low end must be below"],

@@ -38,11 +38,13 @@ from sim.cli.common import (
     out_console,
 )
 from sim.config import Scenario, ScenarioError
+from sim.experiments.accepted import ACCEPTED_PATH
 from sim.experiments.calibration import CHECK_REPLICATIONS, ContrastResult, PatternResult, check_baseline
 from sim.experiments.calibration_search import (
     CONFIRM_CANDIDATES,
     SEARCH_SEED,
     SearchResult,
+    accepted_frame,
     search,
     searched_values,
 )
@@ -108,7 +110,9 @@ def _contrast_table(results: list[ContrastResult]) -> Table:
 def _print_search(found: SearchResult, base: Scenario) -> None:
     """What the search found: how many points met every pattern, and the proposal or the closest point."""
     n_ok = int(found.table["all_met"].sum())
-    out_console.print(f"Search: {n_ok} of {len(found.table)} points met every pattern.", highlight=False)
+    out_console.print(
+        f"Search: {n_ok} of {len(found.table)} points met every pattern (the accepted set).", highlight=False
+    )
     if found.chosen is None:
         out_console.print("No point met every pattern; nothing proposed. Closest point:", highlight=False)
         for key, value in found.point(found.closest).items():
@@ -131,11 +135,14 @@ def calibrate(
     search_: Annotated[
         bool, typer.Option("--search", help="Search the uncertain parameters first and propose values.")
     ] = False,
-    samples: Annotated[int, typer.Option(help="Points of the Latin hypercube (with --search).", min=2)] = 128,
+    samples: Annotated[int, typer.Option(help="Points of the Latin hypercube (with --search).", min=2)] = 512,
     rounds: Annotated[
         int, typer.Option(help="Search rounds: the first over the full ranges, each later one zoomed in.", min=1)
-    ] = 3,
-    search_replications: Annotated[int, typer.Option(help="Replications per search point.", min=1)] = 4,
+    ] = 1,
+    search_replications: Annotated[int, typer.Option(help="Replications per search point.", min=1)] = 2,
+    accepted: Annotated[
+        Path, typer.Option(help="Where --search writes the accepted set (points no pattern rules out).")
+    ] = ACCEPTED_PATH,
     replications: Annotated[int, typer.Option(help="Replications of the check runs.", min=2)] = CHECK_REPLICATIONS,
     years: Annotated[
         float | None, typer.Option(help="Years per run, warm-up included (default: the baseline's).", min=0.01)
@@ -174,6 +181,7 @@ def calibrate(
     command = _command_line([
         ("--check-only", check_only, False), ("--search", search_, False),
         ("--samples", samples if search_ else None, None), ("--rounds", rounds if search_ else None, None),
+        ("--accepted", accepted if search_ else None, ACCEPTED_PATH),
         ("--search-replications", search_replications if search_ else None, None),
         ("--replications", replications, CHECK_REPLICATIONS),
         ("--years", years, None), ("--seed", seed, SEARCH_SEED), ("--scenario", scenario, "baseline"),
@@ -183,7 +191,9 @@ def calibrate(
     found: SearchResult | None = None
     # The largest batch of replications run at once (the check, a search round, the confirmations):
     # a local pool never needs more processes.
-    batches = [2 * replications] + ([samples * search_replications, CONFIRM_CANDIDATES * replications] if search_ else [])
+    batches = [2 * replications] + (
+        [samples * search_replications, CONFIRM_CANDIDATES * replications] if search_ else []
+    )
     tasks = max(batches)
     try:
         with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=tasks,
@@ -196,6 +206,9 @@ def calibrate(
         cluster_failed(f"{exc}; the calibration stopped and {out} was not changed.",
                        "Run the same command again once the cluster works.")  # fmt: skip
     if found is not None:
+        frame = accepted_frame(found)
+        accepted.parent.mkdir(parents=True, exist_ok=True)
+        files.atomic_write(accepted, lambda fh: frame.to_parquet(fh, index=False))
         search_text = search_section(found, searched_values(base), found.confirmation(), command, base)
     report = render_report(command=command, base=base, replications=replications, check=check,
                            search_text=search_text)  # fmt: skip

@@ -18,13 +18,13 @@ from sim.config import ScenarioError
 #: and relapse); every other metric follows in the order of ``summary.json``.
 FIRST_IN_RUN_TABLE = (
     "temp_occupancy_mean",
-    "temp_share_over_90d",
-    "temp_days_mean",
-    "temp_days_median",
-    "temp_days_p90",
+    "temp_spells_over_90d_share",
+    "temp_spell_days_mean",
+    "temp_spell_days_median",
+    "temp_spell_days_p90",
     "readmission_within_365d_share",
     "relapse_within_90d_share",
-    "revolving_door_persons",
+    "revolving_door_persons_window",
 )
 
 

@@ -322,6 +322,18 @@ def _cross_check(s: Scenario) -> list[str]:
             )
         if add.zone not in zones:
             problems.append(f"stock.additions.{i}.zone = {add.zone!r}: unknown zone; zones are {sorted(zones)}")
+    priced = s.costs.unit_nok_per_year
+    for tname in s.stock.types:
+        if tname not in priced:
+            problems.append(
+                f"costs.unit_nok_per_year: no price for unit type {tname!r}; priced types are {sorted(priced)} "
+                f"(add {tname} = <NOK per unit-year>)"
+            )
+    for tname in priced:
+        if tname not in s.stock.types:
+            problems.append(
+                f"costs.unit_nok_per_year.{tname}: unknown unit type; types are {sorted(s.stock.types)}"
+            )
     problems += _size_check(s)
     return problems
 

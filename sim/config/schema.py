@@ -307,6 +307,34 @@ class StockConfig(StrictModel):
     additions: list[StockAddition] = Field(default_factory=list)
 
 
+MAX_INHABITANTS = 10_000_000  # a municipality: Norway has about 5.6 million inhabitants
+MAX_NOK = 1e9  # a unit price in NOK (a night, a day, a unit-year): a billion is far beyond any
+
+
+class MunicipalityConfig(StrictModel):
+    """The municipality the population lives in: what per-1,000 measures divide by."""
+
+    inhabitants: int = Field(ge=1, le=MAX_INHABITANTS)
+
+
+Nok = Annotated[float, Field(ge=0, le=MAX_NOK)]
+
+
+class CostsConfig(StrictModel):
+    """Unit prices in NOK, for the cost measures (``cost_<item>_nok_per_year``).
+
+    Every price is a cost to the public purse per unit of use or of capacity; the scenario file
+    gives each one's source. ``unit_nok_per_year`` needs a price for every unit type of the stock.
+    """
+
+    temporary_nok_per_night: Nok
+    temporary_staffed_place_nok_per_year: Nok
+    treatment_nok_per_bed_day: Nok
+    prison_nok_per_day: Nok
+    unit_nok_per_year: dict[str, Nok]
+    followup_nok_per_client_year: Nok
+
+
 class Scenario(StrictModel):
     """A whole scenario: every parameter of one model run."""
 
@@ -314,6 +342,7 @@ class Scenario(StrictModel):
     description: str
     seed: int = Field(ge=0, lt=2**63)
     run: RunConfig
+    municipality: MunicipalityConfig
     zones: ZonesConfig
     population: PopulationConfig
     inflow: InflowConfig
@@ -332,6 +361,7 @@ class Scenario(StrictModel):
     private: PrivateConfig
     exits: ExitsConfig
     stock: StockConfig
+    costs: CostsConfig
 
     @property
     def total_days(self) -> float:

@@ -24,6 +24,8 @@ from sim import config as scenarios
 from sim.config import Scenario
 from sim.experiments.calibration import (
     CHECK_REPLICATIONS,
+    IMPLAUSIBILITY_CUTOFF,
+    PATTERNS,
     PatternResult,
     all_met,
     check_patterns,
@@ -76,6 +78,8 @@ SEARCH_SPACE: tuple[SearchParameter, ...] = (
     SearchParameter("treatment.referral_rate_per_day_using", 0.015, 0.040),
     SearchParameter("treatment.beds", 24, 40, integer=True),
     SearchParameter("relapse.remission_rate_per_day", 0.002, 0.008),
+    SearchParameter("temporary.street_to_nav_rate_per_day", 0.005, 0.06),
+    SearchParameter("discharge.treatment_to_temporary_prob", 0.3, 0.9),
 )
 
 
@@ -205,6 +209,25 @@ def choose_point(table: pd.DataFrame) -> int | None:
     return int(ok["worst_margin"].idxmax())
 
 
+def accepted_frame(result: SearchResult) -> pd.DataFrame:
+    """The accepted set of a search (``scenarios/calibration/accepted.parquet``, read by
+    ``sim.experiments.accepted``): every screened point that no pattern rules out.
+
+    Columns: ``point`` (its row in the search table), the searched parameters by dotted key, each
+    pattern's mean over the screening replications, ``implausibility`` (the largest over the
+    patterns) and ``baseline`` (the chosen point, the one the baseline takes).
+    """
+    t = result.table[result.table["all_met"]]
+    frame = pd.DataFrame({"point": t.index.astype(int)})
+    for p in SEARCH_SPACE:
+        frame[p.key] = t[p.key].to_numpy()
+    for p in PATTERNS:
+        frame[p.name] = t[p.name].to_numpy(dtype=float)
+    frame["implausibility"] = (IMPLAUSIBILITY_CUTOFF * (1.0 - t["worst_margin"])).to_numpy(dtype=float)
+    frame["baseline"] = frame["point"] == (-1 if result.chosen is None else result.chosen)
+    return frame
+
+
 def _score(frame: pd.DataFrame) -> dict[str, Any]:
     """Each pattern's mean over the replications in ``frame``, ``all_met`` and ``worst_margin``."""
     means = pattern_means(frame)
@@ -216,7 +239,7 @@ def search(
     samples: int,
     replications: int,
     *,
-    rounds: int = 3,
+    rounds: int = 1,
     zoom: float = 0.5,
     confirm: int = CONFIRM_CANDIDATES,
     confirm_replications: int = CHECK_REPLICATIONS,

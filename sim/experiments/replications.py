@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario
-from sim.measures.metrics import replication_metrics, summarise
+from sim.measures.metrics import Setting, replication_metrics, summarise, summarise_years, yearly_metrics
 from sim.measures.patterns import face_validity_measures, pattern_measures
 from sim.measures.stationarity import summary_with_stationarity
 from sim.model import HousingModel
@@ -31,6 +31,7 @@ class Replication:
     metrics: dict[str, float]
     spells: pd.DataFrame
     states: pd.DataFrame
+    yearly: pd.DataFrame  # the yearly measures, one row per counted year
 
 
 @dataclass
@@ -42,6 +43,7 @@ class RunResult:
     spells: pd.DataFrame  # one row per person-spell
     states: pd.DataFrame  # counts by state over time
     summary: dict[str, object]  # the content of summary.json
+    yearly: pd.DataFrame | None = None  # the yearly measures, one row per (replication, counted year)
 
 
 def replication_seed(seed: int, index: int) -> int:
@@ -60,17 +62,18 @@ def run_replication(scenario: Scenario, index: int, seed: int) -> Replication:
     """Build a model, run it to the end and measure it."""
     model = HousingModel(scenario, seed=seed)
     model.run()
-    metrics = replication_metrics(model.records, scenario.run.warmup_days, scenario.total_days)
+    warmup, end, setting = scenario.run.warmup_days, scenario.total_days, Setting.of(scenario)
+    metrics = replication_metrics(model.records, warmup, end, setting)
+    yearly = yearly_metrics(model.records, warmup, end, setting)
+    yearly.insert(0, "replication", index)
     spells = model.records.frame("spells")
     spells.insert(0, "replication", index)
     states = pd.DataFrame(model.records.samples)
     states.insert(0, "replication", index)
-    return Replication(index, seed, metrics, spells, states)
+    return Replication(index, seed, metrics, spells, states, yearly)
 
 
-def measure_replication(
-    scenario: Scenario, seed: int, patterns: bool = False, face: bool = False
-) -> dict[str, float]:
+def measure_replication(scenario: Scenario, seed: int, patterns: bool = False, face: bool = False) -> dict[str, float]:
     """Run one replication and return only its numbers (what a sweep or a calibration keeps;
     cheap to send back).
 
@@ -87,7 +90,7 @@ def measure_replication(
     model = HousingModel(scenario, seed=seed)
     model.run()
     warmup, end = scenario.run.warmup_days, scenario.total_days
-    out = replication_metrics(model.records, warmup, end)
+    out = replication_metrics(model.records, warmup, end, Setting.of(scenario))
     if patterns:
         out.update(pattern_measures(model.records, warmup, end))
     if face:
@@ -187,6 +190,8 @@ def _assemble(scenario: Scenario, reps: list[Replication]) -> RunResult:
         "warmup_days": scenario.run.warmup_days,
         "metrics": summarise(table),
     }
+    yearly = pd.concat([r.yearly for r in reps], ignore_index=True)
+    summary["by_year"] = summarise_years(yearly)
     summary = summary_with_stationarity(summary)  # beside the metrics, not among them
     return RunResult(
         scenario=scenario,
@@ -194,4 +199,5 @@ def _assemble(scenario: Scenario, reps: list[Replication]) -> RunResult:
         spells=pd.concat([r.spells for r in reps], ignore_index=True),
         states=pd.concat([r.states for r in reps], ignore_index=True),
         summary=summary,
+        yearly=yearly,
     )

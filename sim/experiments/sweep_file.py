@@ -6,7 +6,7 @@ A sweep file is TOML (see ``docs/experiments.md`` and ``scenarios/sweeps/``)::
     design = "sobol"                 # "grid", "lhs", "sobol" or "morris"
     samples = 64                     # lhs: points; sobol: base samples N (a power of 2); morris: trajectories
     replications = 2                 # replications per point
-    metrics = ["temp_share_over_90d"]
+    metrics = ["temp_spells_over_90d_share"]
 
     [set]                            # fixed overrides for every point (dotted keys as in --set)
     "run.years" = 6
@@ -121,8 +121,10 @@ def _resolve(spec: SweepFile, label: str, folder: Path, stem: str) -> Sweep:
         raise ScenarioError(
             label,
             [
-                (f"base = {spec.base!r}: no such scenario file or shipped scenario; "
-                f"shipped: {', '.join(sc.scenario_names())}")
+                (
+                    f"base = {spec.base!r}: no such scenario file or shipped scenario; "
+                    f"shipped: {', '.join(sc.scenario_names())}"
+                )
             ],
         ) from None
     base = sc.load(base_path)  # a broken base scenario reports its own file
@@ -272,8 +274,10 @@ def _parameter(p: ParameterSpec, design: str, where: str, base: Scenario) -> tup
             ints = sorted({int(v) for v in np.floor(values + 0.5)})
             if len(ints) < p.steps:
                 return None, [
-                    (f"{where} steps = {p.steps}: {p.key} is an integer and range = {p.range!r} holds only "
-                    f"{int(high - low) + 1} whole numbers; use steps <= {int(high - low) + 1}")
+                    (
+                        f"{where} steps = {p.steps}: {p.key} is an integer and range = {p.range!r} holds only "
+                        f"{int(high - low) + 1} whole numbers; use steps <= {int(high - low) + 1}"
+                    )
                 ]
             return Parameter(p.key, "levels", levels=tuple(ints), column="int"), []
         return Parameter(p.key, "levels", levels=tuple(float(v) for v in values), column="float"), []
@@ -439,5 +443,3 @@ def _key_label(loc: tuple[str, ...], data: dict[str, Any]) -> str:
         rest = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[2:])
         return f"parameters[{loc[1]}]{name}{rest}"
     return ".".join(loc) or "(top level)"
-
-

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.config import DAYS_PER_YEAR
 from sim.measures.episodes import homelessness_episodes
+from sim.measures.households import counted_years
 from sim.measures.metrics import relapse_within_share
 from sim.measures.windows import share_followed_within
 from sim.model.records import Records
@@ -35,9 +36,6 @@ HOUSED_HORIZON_DAYS = DAYS_PER_YEAR
 HOUSING_FOLLOW_UP_DAYS = 2 * DAYS_PER_YEAR
 #: F17: relapse within 24 months of moving in; placements need this much run left.
 PLACEMENT_WINDOW_DAYS = 2 * DAYS_PER_YEAR
-#: Slack (days) when fitting whole years into the window, so a window of exactly N years, whose
-#: end carries a rounding error, still has N years.
-WHOLE_YEAR_SLACK = 1e-9
 #: The unit types whose placements F17 compares.
 PLACEMENT_TYPES: tuple[str, ...] = ("staffed", "ordinary")
 #: The states in which a person is housed, as the spells record them: a municipal unit or private housing.
@@ -67,12 +65,9 @@ def longest_stay_per_year(spells: pd.DataFrame, warmup: float, end: float) -> fl
     start = temp["start"].to_numpy(dtype=float)
     stop = temp["end"].to_numpy(dtype=float)
     longest = []
-    year = warmup
-    while year + DAYS_PER_YEAR <= end + WHOLE_YEAR_SLACK:
-        year_end = year + DAYS_PER_YEAR
+    for year, year_end in counted_years(warmup, end):
         on = (start < year_end) & (stop > year)
         longest.append(float((np.minimum(stop[on], year_end) - start[on]).max()) if on.any() else 0.0)
-        year = year_end
     return float(np.mean(longest)) if longest else math.nan
 
 

@@ -275,7 +275,8 @@ class HousingModel(CalendarModel):
             samples.update(
                 (name, array("d" if name == "day" else "q"))
                 for name in ("day", *(f"n_{state.value}" for state in State), "waitlist", "treatment_queue",
-                             "units", "units_occupied", "followup_clients")
+                             "units", "units_occupied", "followup_clients",
+                             *(f"units_{name}" for name in self.stock.by_type))
             )  # fmt: skip
         values = (
             self.time,
@@ -285,6 +286,7 @@ class HousingModel(CalendarModel):
             self.stock.size,
             self.stock.occupied,
             len(self.followup.clients),
+            *self.stock.by_type.values(),  # in type order, as the columns
         )
         for column, value in zip(samples.values(), values, strict=True):
             column.append(value)

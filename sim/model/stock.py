@@ -50,11 +50,12 @@ class HousingStock:
     on_vacancy: Callable[[], None] | None = None  # told whenever a unit becomes vacant
     on_loss: Callable[[Unit], None] | None = None  # told whenever a unit is lost
     replaced: int = 0  # units added to replace lost ones
+    by_type: dict[str, int] = field(default_factory=dict)  # units that exist, by type name (for costs)
 
     @classmethod
     def from_config(cls, cfg: StockConfig) -> HousingStock:
         """Build the day-0 stock, types and zones in file order."""
-        stock = cls()
+        stock = cls(by_type=dict.fromkeys(cfg.types, 0))
         for type_name, kind in cfg.types.items():
             for zone, count in kind.units.items():
                 stock.add(type_name, kind, zone, count, day=0.0)
@@ -70,6 +71,7 @@ class HousingStock:
             count: How many.
             day: Their first day vacant (the day they are added).
         """
+        self.by_type[type_name] = self.by_type.get(type_name, 0) + count
         for _ in range(count):
             unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day, empty_since=day)
             self.units.append(unit)
@@ -127,6 +129,7 @@ class HousingStock:
         if lose:
             unit.lost = True
             self.lost_count += 1
+            self.by_type[unit.type_name] -= 1
             if self.on_loss is not None:
                 self.on_loss(unit)
             return

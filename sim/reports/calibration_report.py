@@ -19,7 +19,13 @@ from typing import Any
 import pandas as pd
 
 from sim.config import DAYS_PER_YEAR, Scenario
-from sim.experiments.calibration import PATTERNS, CalibrationCheck, PatternResult, fingerprint
+from sim.experiments.calibration import (
+    IMPLAUSIBILITY_CUTOFF,
+    PATTERNS,
+    CalibrationCheck,
+    PatternResult,
+    fingerprint,
+)
 from sim.experiments.calibration_search import SEARCH_SPACE, SearchResult, plain, searched_values
 from sim.measures.patterns import PLACEMENT_TYPES
 from sim.measures.statistics import mean_ci
@@ -92,24 +98,30 @@ def search_section(
 
 
 def _search_method(result: SearchResult, base: Scenario) -> list[str]:
-    """How the search sampled, and the rule that chose one point."""
+    """How the search sampled, the acceptance rule and the rule that chose one point."""
     return [
-        (f"Latin hypercubes (`scipy.stats.qmc.LatinHypercube`) over the {len(SEARCH_SPACE)} uncertain parameters "
-        "below (all marked \"assumption\" in `scenarios/baseline.toml`; values rounded to two significant "
-        f"digits, beds to whole beds), in {result.rounds} round(s) of {result.samples} points: round 0 over the "
-        f"full ranges (seed {result.seed}); each later round k over a box {result.zoom:g}^k as wide as the full "
-        f"ranges, centred on the best point so far (seed {result.seed} + k). Each point is the baseline with "
-        f"those values, run for {result.replications} replication(s) of {base.run.years:g} years with the "
-        f"baseline's seed ({base.seed}; the same random numbers at every point). A point meets a pattern when "
-        "its mean is inside the band."),
+        (f"History matching over a Latin hypercube (`scipy.stats.qmc.LatinHypercube`) of {result.samples} points "
+        f"over the {len(SEARCH_SPACE)} uncertain parameters below (all marked \"assumption\" in "
+        "`scenarios/baseline.toml`; values rounded to two significant digits, beds to whole beds; seed "
+        f"{result.seed})"
+        + (f", in {result.rounds} rounds, each later round k over a box {result.zoom:g}^k as wide, centred on the "
+           "best point so far (seed + k)" if result.rounds > 1 else "")
+        + f". Each point is the baseline with those values, run for {result.replications} replication(s) of "
+        f"{base.run.years:g} years (the first {base.run.warmup_days:g} days are warm-up and not counted) with the "
+        f"baseline's seed ({base.seed}; the same random numbers at every point)."),
         "",
-        ("**Rule for choosing one point:** a pattern's margin is 1 - |mean - band centre| / (half the band's "
-        "width): 1 at the centre, 0 at an edge, negative outside; a point's worst margin is the smallest over "
-        f"the patterns. Of the screened points that meet every pattern, the {len(result.confirmed) or 'few'} "
-        f"with the largest worst margin are run again with {result.confirm_replications} replications "
-        "(confirmation, against points that looked good by luck); of those that still meet every pattern, the "
-        "one with the largest worst margin is proposed. The same worst margin picks the best point so far "
-        "that centres a later round."),
+        ("**Acceptance rule:** a pattern's implausibility is |mean - target| / sigma, where the target is the "
+        "band's centre and sigma a third of its half-width (the uncertainty of the published figure and of the "
+        "model's reading of it, given with each pattern); a point is ruled out when any implausibility exceeds "
+        f"{IMPLAUSIBILITY_CUTOFF:g} (the three-sigma rule of history matching: Vernon, Goldstein & Bower 2010, "
+        "Bayesian Analysis 5(4); Andrianakis et al. 2015, PLoS Comput Biol 11(1)), that is when its mean lies "
+        "outside a band. The points not ruled out are the accepted set."),
+        "",
+        ("**Rule for choosing the baseline among them:** a pattern's margin is 1 - implausibility / 3: 1 at the "
+        "target, 0 at a band's edge; a point's worst margin is the smallest over the patterns. The "
+        f"{len(result.confirmed) or 'few'} accepted points with the largest worst margin are run again with "
+        f"{result.confirm_replications} replications (against points that looked good by luck); of those that "
+        "still meet every pattern, the one with the largest worst margin is proposed as the baseline."),
         "",
     ]  # fmt: skip
 
@@ -125,22 +137,25 @@ def _parameter_table(result: SearchResult, before: Mapping[str, Any]) -> list[st
 
 
 def _pattern_hits(result: SearchResult) -> list[str]:
-    """How many points met every pattern, and each pattern, round by round."""
+    """How many points met every pattern (the accepted set), and each pattern: a pattern that
+    every point meets rules nothing out and says nothing about the parameters."""
     t = result.table
     n_ok = int(t["all_met"].sum())
     lines = [
         "",
-        f"**{n_ok} of {len(t)} points met every pattern**"
+        f"**{n_ok} of {len(t)} points met every pattern: the accepted set** "
+        "(`scenarios/calibration/accepted.parquet`, read by `pathways compare --ensemble`)"
         + (f" ({', '.join(f'round {k}: {int(g.sum())} of {len(g)}' for k, g in t.groupby('round')['all_met'])})."
            if result.rounds > 1 else "."),
-        "Points meeting each pattern:",
+        "Points meeting each pattern (a pattern met by every point rules nothing out):",
         "",
-        "| pattern | band | " + " | ".join(f"round {k}" for k in range(result.rounds)) + " |",
-        "|---|---|" + "---:|" * result.rounds,
+        "| pattern | band | points meeting it | share | informative |",
+        "|---|---|---:|---:|:---:|",
     ]  # fmt: skip
     for p in PATTERNS:
-        hits = [int(g.apply(p.met).sum()) for _, g in t.groupby("round")[p.name]]
-        lines.append(f"| `{p.name}` | {band_text(p)} | " + " | ".join(str(h) for h in hits) + " |")
+        hits = int(t[p.name].apply(p.met).sum())
+        says = "no: every point meets it" if hits == len(t) else ("no: no point meets it" if hits == 0 else "yes")
+        lines.append(f"| `{p.name}` | {band_text(p)} | {hits} of {len(t)} | {100.0 * hits / len(t):.0f} % | {says} |")
     return lines
 
 
@@ -198,7 +213,8 @@ def _proposal(result: SearchResult, confirmation: Sequence[PatternResult] | None
             + (" when confirmed" if not result.confirmed.empty else "")
             + f", so nothing is proposed. The closest screened point (largest worst margin, "
             f"{t.loc[closest, 'worst_margin']:.2f}) is point {closest}: "
-            + ", ".join(f"`{k}` = {value_text(v)}" for k, v in result.point(closest).items()) + ".",
+            + ", ".join(f"`{k}` = {value_text(v)}" for k, v in result.point(closest).items())
+            + ".",
         ]
     lines = ["", f"**Proposed: point {chosen}.**"]
     if confirmation is not None:
@@ -324,20 +340,26 @@ def render_report(
     lines = [
         "# Calibration and face validity",
         "",
-        ("<!-- Written by `pathways calibrate` (sim/reports/calibration_report.py). Do not edit by hand: change the code or "
-        "the baseline and run the command again. -->"),
+        (
+            "<!-- Written by `pathways calibrate` (sim/reports/calibration_report.py). Do not edit by hand: change the code or "
+            "the baseline and run the command again. -->"
+        ),
         "",
         f"Written by `{command}` (`sim/reports/calibration_report.py`); not edited by hand.",
         "",
-        (f"Evaluated: `scenarios/baseline.toml` (parameter fingerprint `{fingerprint(base)}`), {replications} "
-        f"replications of {base.run.years:g} years, of which the first {base.run.warmup_days:g} days are "
-        f"warm-up, seed {base.seed}. Intervals are 95% Student-t intervals over replications."),
+        (
+            f"Evaluated: `scenarios/baseline.toml` (parameter fingerprint `{fingerprint(base)}`), {replications} "
+            f"replications of {base.run.years:g} years, of which the first {base.run.warmup_days:g} days are "
+            f"warm-up, seed {base.seed}. Intervals are 95% Student-t intervals over replications."
+        ),
         "",
         "## Patterns",
         "",
-        ("The patterns a credible baseline should reproduce together (`docs/sources.md`; pattern-oriented "
-        "modelling, Grimm et al. 2005). The bands are defined with their sources in `sim/experiments/calibration.py` "
-        "(`PATTERNS`); a pattern is met when the baseline's mean lies inside its band."),
+        (
+            "The patterns a credible baseline should reproduce together (`docs/sources.md`; pattern-oriented "
+            "modelling, Grimm et al. 2005). The bands are defined with their sources in `sim/experiments/calibration.py` "
+            "(`PATTERNS`); a pattern is met when the baseline's mean lies inside its band."
+        ),
         "",
         *pattern_table(results),
         "",
@@ -354,7 +376,8 @@ def render_report(
     ]
     if proposed is not None:
         same = all(
-            k in proposed and math.isclose(float(proposed[k]), float(v), rel_tol=SAME_VALUE_REL_TOL, abs_tol=SAME_VALUE_ABS_TOL)
+            k in proposed
+            and math.isclose(float(proposed[k]), float(v), rel_tol=SAME_VALUE_REL_TOL, abs_tol=SAME_VALUE_ABS_TOL)
             for k, v in searched.items()
         )
         gone = sorted(set(proposed) - set(searched))
@@ -370,19 +393,19 @@ def render_report(
     lines += [
         "## Face validity",
         "",
-        ("Housing First (scenario `housing_first`) against usual services (the baseline), F16; and people "
-        "placed in staffed units against people placed in ordinary units, both in the baseline, F17 "
-        f"(recovery housing against usual aftercare). Same seeds and {replications} replications in both "
-        "runs, so differences are paired by replication."),
+        (
+            "Housing First (scenario `housing_first`) against usual services (the baseline), F16; and people "
+            "placed in staffed units against people placed in ordinary units, both in the baseline, F17 "
+            f"(recovery housing against usual aftercare). Same seeds and {replications} replications in both "
+            "runs, so differences are paired by replication."
+        ),
         "",
         *face_table(contrasts),
         "",
         *face_sentences(contrasts),
         "",
         "Placements per replication in the baseline's window: "
-        + ", ".join(
-            f"{kind} {frames['baseline'][f'{kind}_placements'].mean():.1f}" for kind in PLACEMENT_TYPES
-        )
+        + ", ".join(f"{kind} {frames['baseline'][f'{kind}_placements'].mean():.1f}" for kind in PLACEMENT_TYPES)
         + ".",
         "",
         "Other outcomes of the two runs (means over replications), to read the contrasts:",
@@ -390,7 +413,10 @@ def render_report(
         *supporting_table(frames),
         "",
     ]
-    lines.append(search_text if search_text else "## Search\n\nNo search has been recorded yet "
-                 "(`pathways calibrate --search --samples N`).")
+    lines.append(
+        search_text
+        if search_text
+        else "## Search\n\nNo search has been recorded yet (`pathways calibrate --search --samples N`)."
+    )
     lines += ["", DEFINITIONS]
     return "\n".join(lines).rstrip() + "\n"

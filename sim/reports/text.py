@@ -29,22 +29,22 @@ UNIT_WORDS = {
 #: The outcomes a comparison leads with, in this order: the plain-words findings, the report's
 #: figure (2 x 4 panels) and the console table of ``pathways compare``.
 HEADLINE = (
-    "temp_share_over_90d",
-    "temp_days_mean",
+    "temp_spells_over_90d_share",
+    "temp_spell_days_mean",
     "temp_occupancy_mean",
     "street_count_mean",
     "discharge_to_street_share",
     "readmission_within_365d_share",
     "relapse_within_90d_share",
-    "revolving_door_persons",
+    "revolving_door_persons_window",
 )
 
 #: What each metric is, in a planner's words (docs/metrics.md has the exact definitions).
 PLAIN: dict[str, str] = {
-    "temp_days_mean": "average length of a temporary stay",
-    "temp_days_median": "median length of a temporary stay",
-    "temp_days_p90": "length of the longest tenth of temporary stays (90th percentile)",
-    "temp_share_over_90d": "share of temporary stays over 90 days",
+    "temp_spell_days_mean": "average length of a temporary stay",
+    "temp_spell_days_median": "median length of a temporary stay",
+    "temp_spell_days_p90": "length of the longest tenth of temporary stays (90th percentile)",
+    "temp_spells_over_90d_share": "share of temporary stays over 90 days",
     "temp_occupancy_mean": "people in temporary housing on an average day",
     "temp_occupancy_trend_per_year": "trend of the number in temporary housing, people a year",
     "street_count_mean": "people on the street or a friend's sofa on an average day",
@@ -60,7 +60,7 @@ PLAIN: dict[str, str] = {
     "discharge_to_private_share": "share of discharges back to private housing",
     "relapse_within_90d_share": "share of discharges followed by relapse within 90 days",
     "readmission_within_365d_share": "share of treatment discharges readmitted within a year",
-    "revolving_door_persons": "people with 3 or more admissions within a year",
+    "revolving_door_persons_window": "people with 3 or more admissions within a year",
     "repeat_homeless_persons": "people homeless twice or more",
     "evictions": "evictions",
     "relapses": "relapses",
@@ -189,12 +189,12 @@ def run_in_words(summary: dict) -> list[str]:
                 else "."
             )
         )
-    if have("temp_share_over_90d", "temp_days_mean"):
-        share = m["temp_share_over_90d"]
+    if have("temp_spells_over_90d_share", "temp_spell_days_mean"):
+        share = m["temp_spells_over_90d_share"]
         one_in = f" (about 1 in {round(1 / share)})" if 0.05 <= share < 0.5 else ""
         sentences.append(
-            f"{pct('temp_share_over_90d')} of stays in temporary housing pass the 90-day norm{one_in}; "
-            f"a stay lasts {m['temp_days_mean']:.0f} days on average."
+            f"{pct('temp_spells_over_90d_share')} of stays in temporary housing pass the 90-day norm{one_in}; "
+            f"a stay lasts {m['temp_spell_days_mean']:.0f} days on average."
         )
     if have("discharge_to_street_share", "readmission_within_365d_share"):
         sentences.append(
