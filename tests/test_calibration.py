@@ -99,10 +99,14 @@ def test_report_in_the_repo_is_the_commands_output_for_the_current_baseline():
 # ----------------------------------------------------------------------------- patterns and measures
 
 
-def test_pattern_band_and_margin():
+def test_pattern_band_margin_and_implausibility():
+    assert cal.band(0.40, 0.1 / 3) == pytest.approx((0.30, 0.50))
     p = cal.Pattern("x", "x", "share", 0.30, 0.50, "40 %", "F0")
     assert p.met(0.30) and p.met(0.5) and p.met(0.4)
     assert not p.met(0.29) and not p.met(math.nan)
+    assert p.implausibility(0.40) == pytest.approx(0.0)
+    assert p.implausibility(0.50) == pytest.approx(cal.IMPLAUSIBILITY_CUTOFF)
+    assert p.implausibility(0.60) == pytest.approx(6.0) and p.implausibility(math.nan) == math.inf
     assert p.margin(0.40) == pytest.approx(1.0)
     assert p.margin(0.30) == pytest.approx(0.0) and p.margin(0.50) == pytest.approx(0.0, abs=1e-12)
     assert p.margin(0.25) == pytest.approx(-0.5)
@@ -110,10 +114,14 @@ def test_pattern_band_and_margin():
 
 
 def test_patterns_are_defined_once_with_sources_and_sane_bands():
+    """The patterns that can fail, each once, with a source and a band around its target; the
+    inputs in disguise (occupancy of the stock, relapse by 90 days and a year) are not patterns."""
     names = [p.name for p in cal.PATTERNS]
     assert len(names) == len(set(names))
-    assert {"temp_occupancy_mean", "temp_spells_over_90d_share", "readmission_within_365d_share", "relapse_within_90d_share",
-            "municipal_occupancy_share", "treatment_wait_days_mean"} <= set(names)  # fmt: skip
+    assert {"temp_occupancy_mean", "temp_households_over_90d_share", "temp_longest_stay_days",
+            "readmission_within_365d_share", "treatment_wait_days_mean", "homeless_per_1000",
+            "homeless_share_temporary", "homeless_share_institution"} == set(names)  # fmt: skip
+    assert not {"municipal_occupancy_share", "relapse_within_90d_share", "relapse_within_365d_share"} & set(names)
     for p in cal.PATTERNS:
         assert p.low < p.high and p.source and p.target
         if p.unit == "share":
@@ -206,8 +214,8 @@ def test_placement_relapse_by_unit_type():
     assert out["ordinary_relapse_within_730d_share"] == pytest.approx(1.0)
     # the names follow the window: a year-long window names its measures ``_365d_``
     short = patterns.placement_relapse(offers, relapses, warmup=0.0, end=1000.0, window=365.0)
-    assert set(short) == {"staffed_relapse_within_365d_share", "ordinary_relapse_within_365d_share",
-                          "staffed_placements", "ordinary_placements"}  # fmt: skip
+    assert set(short) == {f"{kind}_{what}" for kind in ("recovery", "staffed", "ordinary")
+                          for what in ("relapse_within_365d_share", "placements")}  # fmt: skip
     assert short["staffed_placements"] == 2 and short["staffed_relapse_within_365d_share"] == 0.0  # 400 days later
 
 

@@ -58,6 +58,7 @@ from sim.reports.calibration_report import (
 from sim.reports.calibration_text import (
     band_text,
     difference_interval_text,
+    effect_text,
     fmt_difference,
     fmt_value,
     interval_text,
@@ -93,7 +94,7 @@ def _pattern_table(results: list[PatternResult], title: str) -> Table:
 def _contrast_table(results: list[ContrastResult]) -> Table:
     """The face-validity contrasts, for the terminal."""
     table = Table(title="Face validity (policy vs usual)")
-    for name in ("figure", "measure", "trial", "model", "difference (95% CI)", "same direction"):
+    for name in ("figure", "measure", "trial", "model", "difference (95% CI)", "model effect vs trial's"):
         table.add_column(name)
     for r in results:
         c = r.contrast
@@ -102,8 +103,7 @@ def _contrast_table(results: list[ContrastResult]) -> Table:
             trial = f"{fmt_value(c.trial_policy, c.unit)} vs {fmt_value(c.trial_usual, c.unit)}"
         model = f"{fmt_value(r.policy.mean, c.unit)} vs {fmt_value(r.usual.mean, c.unit)}"
         diff = f"{fmt_difference(r.difference.mean, c.unit)} ({difference_interval_text(r.difference, c.unit)})"
-        direction = {None: "-", True: "yes", False: "NO"}[r.same_direction]
-        table.add_row(c.figure, c.label, trial, model, diff, direction)
+        table.add_row(c.figure, c.label, trial, model, diff, effect_text(r).replace("**", ""))
     return table
 
 
@@ -209,6 +209,8 @@ def calibrate(
         frame = accepted_frame(found)
         accepted.parent.mkdir(parents=True, exist_ok=True)
         files.atomic_write(accepted, lambda fh: frame.to_parquet(fh, index=False))
+        design = found.table.rename_axis("point").reset_index()
+        files.atomic_write(accepted.with_name("design.parquet"), lambda fh: design.to_parquet(fh, index=False))
         search_text = search_section(found, searched_values(base), found.confirmation(), command, base)
     report = render_report(command=command, base=base, replications=replications, check=check,
                            search_text=search_text)  # fmt: skip

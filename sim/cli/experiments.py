@@ -1,8 +1,10 @@
 """Experiment commands of ``pathways`` (compare, sweep, sensitivity), registered on ``sim.cli.app``.
 
-Bad input (a bad scenario or sweep file, an unknown key or metric, an unusable ``--out``) is
-refused like ``pathways run`` refuses it: one message naming the file, key, value and what is
-allowed, exit code 2, no traceback, nothing written.
+Bad input (a bad scenario, sweep or accepted-set file, an unknown key or metric, an unusable
+``--out``) is refused like ``pathways run`` refuses it: one message naming the file, key, value
+and what is allowed, exit code 2, no traceback, nothing written. A sweep or an ensemble
+comparison stopped by Ctrl-C (exit code 130) or a failed Dask cluster (exit code 3) keeps its
+finished runs and prints the command that finishes it (``--resume``).
 """
 
 from __future__ import annotations
@@ -36,8 +38,12 @@ from sim.config import ScenarioError
 from sim.experiments.executors import NO_WORKER_TIMEOUT, ClusterLost
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from sim.config import Scenario
     from sim.experiments.comparison import Comparison
     from sim.experiments.designs import Sweep
+    from sim.experiments.ensemble import Ensemble, EnsembleResult
 
 #: Exit code of an interrupted sweep (Ctrl-C): 128 + SIGINT, as a shell reports it.
 EXIT_INTERRUPTED = 130
@@ -59,12 +65,12 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _ci(low: float, high: float, unit: str) -> str:
-    """`` [low, high]`` in the unit shown (shares as percentages), or nothing where there is no interval."""
-    from sim.reports.text import number
+    """`` [low, high]`` in the unit shown (shares as percentages, money in millions), or nothing where there is no interval."""
+    from sim.reports.text import MILLION, NOK_UNIT, number
 
     if math.isnan(low):
         return ""
-    scale = 100.0 if unit == "share" else 1.0
+    scale = 100.0 if unit == "share" else 1.0 / MILLION if unit == NOK_UNIT else 1.0
     return f" [{number(low * scale)}, {number(high * scale)}]"
 
 
@@ -74,8 +80,10 @@ def comparison_table(comparison: Comparison) -> Table:
 
     names = comparison.names
     base = comparison.base
-    table = Table(title=f"{label(base.name)} vs {', '.join(label(n) for n in names[1:])}: "
-                  f"{base.run.replications} replications, seed {base.seed} (same for all)")
+    table = Table(
+        title=f"{label(base.name)} vs {', '.join(label(n) for n in names[1:])}: "
+        f"{base.run.replications} replications, seed {base.seed} (same for all)"
+    )
     table.add_column("metric", no_wrap=True)
     table.add_column(f"{names[0]} (base)", justify="right")
     for name in names[1:]:
@@ -94,6 +102,10 @@ def comparison_table(comparison: Comparison) -> Table:
                 cells.append(diff + _ci(r["diff_ci_low"], r["diff_ci_high"], unit))
         table.add_row(*cells)
     return table
+
+
+#: What marks a positional argument of ``compare`` as an accepted set rather than a scenario.
+ACCEPTED_SUFFIX = ".parquet"
 
 
 def compare(
@@ -116,11 +128,40 @@ def compare(
     executor: ExecutorOption = ExecutorChoice.process,
     scheduler: SchedulerOption = None,
     no_worker_timeout: NoWorkerTimeoutOption = NO_WORKER_TIMEOUT,
+    ensemble: Annotated[
+        bool,
+        typer.Option(
+            "--ensemble",
+            help="Also run every scenario on every plausible parameter set the calibration accepted and report "
+            "how often each alternative beats the base. The accepted set is --accepted, or a .parquet FILE given "
+            "with the scenarios (--ensemble FILE); default scenarios/calibration/accepted.parquet.",
+        ),
+    ] = False,
+    accepted: Annotated[
+        Path | None,
+        typer.Option(help="--ensemble: the accepted set (default: scenarios/calibration/accepted.parquet)."),
+    ] = None,
+    ensemble_points: Annotated[
+        int | None,
+        typer.Option(
+            help="--ensemble: a random subset of this many points, drawn with a fixed seed (default: all).", min=1
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="--ensemble: continue the ensemble in --out, skipping finished runs.")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="--ensemble: discard an unfinished ensemble in --out and start again."),
+    ] = False,
 ) -> None:
     """Compare scenarios with common random numbers: table, figures and a one-page report.
 
     Every scenario runs with the same seeds, so a difference from BASE is measured replication by
-    replication, with its 95% interval.
+    replication, with its 95% interval. With --ensemble every scenario also runs on each plausible
+    parameter set of the calibration (same seeds everywhere): ensemble.csv and the report say on
+    what share of the sets each alternative is better. An ensemble killed mid-way keeps its
+    finished runs; --resume finishes it with the same numbers.
     """
     from sim.experiments.comparison import compare as run_comparison
     from sim.experiments.comparison import distinct_names, prepare
@@ -129,40 +170,193 @@ def compare(
     from sim.reports.text import findings
 
     check_scheduler(scheduler)
+    names = [base, *alternatives]
+    given = [n for n in names if n.lower().endswith(ACCEPTED_SUFFIX)]
+    if given and not ensemble:
+        problem = "an accepted set (.parquet), not a scenario: add --ensemble to run the scenarios on its points"
+        fail(ScenarioError(given[0], [problem]))
+    if given:
+        if len(given) > 1 or accepted is not None:
+            files = [*given, *([str(accepted)] if accepted is not None else [])]
+            fail(ScenarioError("--ensemble", [f"give one accepted set, not {len(files)}: {', '.join(files)}"]))
+        accepted = Path(given[0])
+        names = [n for n in names if n != given[0]]
+    if not ensemble:
+        flags = {
+            "--accepted": accepted is not None,
+            "--ensemble-points": ensemble_points is not None,
+            "--resume": resume,
+            "--overwrite": overwrite,
+        }
+        if any(flags.values()):
+            used = ", ".join(flag for flag, on in flags.items() if on)
+            fail(ScenarioError("pathways compare", [f"{used}: only with --ensemble"]))
+    if resume and overwrite:
+        fail(ScenarioError("pathways compare", ["--resume and --overwrite: choose one (continue, or start again)"]))
     try:
         loaded = [
-            scenarios.load(name, overrides=run_overrides(None, None, years), set_args=set_ or None)
-            for name in (base, *alternatives)
+            scenarios.load(name, overrides=run_overrides(None, None, years), set_args=set_ or None) for name in names
         ]
-        prepared = prepare(distinct_names(loaded, [base, *alternatives]), seed=seed, replications=replications)
+        prepared = prepare(distinct_names(loaded, names), seed=seed, replications=replications)
+        plan = _ensemble_plan(prepared, accepted, ensemble_points) if ensemble else None
     except ScenarioError as exc:
         fail(exc)
     target = out or RESULTS_DIR / "compare" / f"{prepared[0].name}_vs_{'_'.join(s.name for s in prepared[1:])}"
-    problem = check_out_dir(target)
+    problem = check_out_dir(target) if plan is None else _ensemble_out_problem(target, plan, resume, overwrite)
     if problem:
         fail(ScenarioError(f"--out {target}", [problem]))
-    n_tasks = sum(s.run.replications for s in prepared)
+    n_tasks = sum(s.run.replications for s in prepared) + (plan.n_runs if plan is not None else 0)
+    resume_command = _compare_resume_command(
+        names, accepted, ensemble_points, replications=replications, seed=seed, years=years, set_=set_,
+        target=target, workers=workers, executor=executor, scheduler=scheduler, no_worker_timeout=no_worker_timeout,
+    )  # fmt: skip
+    if plan is not None:
+        out_console.print(plan.describe(), highlight=False)
     started = time.perf_counter()
+    ensembled: EnsembleResult | None = None
     try:
         with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=n_tasks,
                           no_worker_timeout=no_worker_timeout) as pool:  # fmt: skip
+            if plan is not None:
+                ensembled = _run_ensemble(plan, target, pool, resume=resume, overwrite=overwrite)
             comparison = run_comparison(prepared, executor=pool, progress=_progress())
+    except KeyboardInterrupt:
+        if plan is None:
+            raise
+        err_console.print(
+            f"interrupted: {_ensemble_done(plan, target)}; finish the comparison with:\n  {resume_command}",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
     except ClusterLost as exc:
-        cluster_failed(f"{exc}; the comparison stopped and nothing was written.",
-                       "Run the same command again once the cluster works.")  # fmt: skip
+        if plan is None:
+            cluster_failed(f"{exc}; the comparison stopped and nothing was written.",
+                           "Run the same command again once the cluster works.")  # fmt: skip
+        cluster_failed(
+            f"{exc}; the comparison stopped.",
+            f"{_ensemble_done(plan, target)}. Once the cluster works again (with a scheduler at the same "
+            "address, or change --scheduler), finish the comparison with:",
+            f"  {resume_command}",
+        )
     elapsed = time.perf_counter() - started
-    written = write_comparison(comparison, target)
+    written = write_comparison(comparison, target, ensembled)
     out_console.print(comparison_table(comparison))
     for line in findings(comparison):
         out_console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)
     for note in comparison.notes:
         err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    if ensembled is not None:
+        _print_ensemble(ensembled)
     out_console.print(
-        f"{len(prepared)} scenarios x {prepared[0].run.replications} replications in {elapsed:.1f} s (wall clock).",
+        f"{len(prepared)} scenarios x {prepared[0].run.replications} replications"
+        + (_ensemble_runs_line(ensembled) if ensembled is not None else "")
+        + f" in {elapsed:.1f} s (wall clock).",
         highlight=False,
     )
-    out_console.print(f"Report, table and figures written to {written} (report.html, report.md, comparison.csv)",
-                      highlight=False)
+    listed = "report.html, report.md, comparison.csv" + (", ensemble.csv" if ensembled is not None else "")
+    out_console.print(f"Report, table and figures written to {written} ({listed})", highlight=False)
+
+
+def _ensemble_plan(prepared: list[Scenario], accepted: Path | None, n_points: int | None) -> Ensemble:
+    """The ensemble of the prepared scenarios on the accepted set (``--accepted``, or the shipped one).
+
+    Raises:
+        ScenarioError: The accepted set is missing or unreadable, or a scenario is not valid at one of its points.
+    """
+    from sim.experiments.accepted import ACCEPTED_PATH
+    from sim.experiments.ensemble import build_ensemble
+
+    return build_ensemble(prepared, accepted if accepted is not None else ACCEPTED_PATH, n_points=n_points)
+
+
+def _ensemble_out_problem(target: Path, plan: Ensemble, resume: bool, overwrite: bool) -> str | None:
+    """Why ``target`` cannot take a comparison with this ensemble (its runs go to ``target/ensemble``)."""
+    from sim.experiments.ensemble import ENSEMBLE_DIR, check_ensemble_dir
+    from sim.reports.compare_report import check_compare_out_dir
+
+    problem = check_compare_out_dir(target)
+    if problem is not None:
+        return problem
+    problem = check_ensemble_dir(target / ENSEMBLE_DIR, plan, resume=resume, overwrite=overwrite)
+    return None if problem is None else f"{ENSEMBLE_DIR}/ {problem}"
+
+
+def _run_ensemble(plan: Ensemble, target: Path, pool: Executor, *, resume: bool, overwrite: bool) -> EnsembleResult:
+    """Run the ensemble's unfinished runs into ``target/ensemble`` on ``pool``."""
+    from sim.experiments.ensemble import ENSEMBLE_DIR, run_ensemble
+
+    return run_ensemble(
+        plan, target / ENSEMBLE_DIR, executor=pool, resume=resume, overwrite=overwrite, progress=_progress()
+    )
+
+
+def _ensemble_done(plan: Ensemble, target: Path) -> str:
+    """``k of n ensemble runs are saved in FOLDER``."""
+    from sim.experiments.ensemble import ENSEMBLE_DIR
+    from sim.experiments.sweeps import finished_runs
+
+    folder = (target / ENSEMBLE_DIR).resolve()
+    return f"{len(finished_runs(folder))} of {plan.n_runs} ensemble runs are saved in {folder}"
+
+
+def _ensemble_runs_line(result: EnsembleResult) -> str:
+    """`` and N ensemble runs (k were already done)``, for the line with the time taken."""
+    ran = len(result.runs) - result.resumed
+    done = f" ({result.resumed} were already done)" if result.resumed else ""
+    return f" and {ran} ensemble runs{done}"
+
+
+def _print_ensemble(result: EnsembleResult) -> None:
+    """The ensemble's sentences (stdout) and its notes (stderr)."""
+    from sim.reports.ensemble_report import ensemble_sentences, how, notes
+
+    out_console.print(f"Across plausible parameter sets: {how(result)}", highlight=False, markup=False, soft_wrap=True)
+    for line in ensemble_sentences(result):
+        out_console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)
+    for note in notes(result):
+        err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _compare_resume_command(
+    names: list[str],
+    accepted: Path | None,
+    ensemble_points: int | None,
+    *,
+    replications: int | None,
+    seed: int | None,
+    years: float | None,
+    set_: list[str] | None,
+    target: Path,
+    workers: int | None,
+    executor: ExecutorChoice,
+    scheduler: str | None,
+    no_worker_timeout: float,
+) -> str:
+    """The command that finishes an ensemble comparison: every option it was started with, and ``--resume``."""
+    parts = ["pathways", "compare", *names, "--ensemble"]
+    if accepted is not None:
+        parts += ["--accepted", str(accepted)]
+    if ensemble_points is not None:
+        parts += ["--ensemble-points", str(ensemble_points)]
+    if replications is not None:
+        parts += ["--replications", str(replications)]
+    if seed is not None:
+        parts += ["--seed", str(seed)]
+    if years is not None:
+        parts += ["--years", f"{years:g}"]
+    for item in set_ or []:
+        parts += ["--set", item]
+    parts += ["--out", str(Path(target).resolve())]
+    if executor != ExecutorChoice.process:
+        parts += ["--executor", executor.value]
+    if scheduler is not None:
+        parts += ["--scheduler", scheduler]
+    if workers is not None:
+        parts += ["--workers", str(workers)]
+    if no_worker_timeout != NO_WORKER_TIMEOUT:
+        parts += ["--no-worker-timeout", f"{no_worker_timeout:g}"]
+    parts.append("--resume")
+    return shlex.join(parts)
 
 
 # ----------------------------------------------------------------------------- sweep
@@ -209,7 +403,7 @@ def sweep(
     except ScenarioError as exc:
         fail(exc)
     if sensitivity and loaded.design not in SENSITIVITY_DESIGNS:
-        problem = f"--sensitivity: needs design = \"sobol\" or \"morris\" (this is {loaded.design!r})"
+        problem = f'--sensitivity: needs design = "sobol" or "morris" (this is {loaded.design!r})'
         fail(ScenarioError(sweep_file, [problem]))
     if dry_run:
         out_console.print(_design_table(loaded))
@@ -234,7 +428,9 @@ def sweep(
         err_console.print(
             f"interrupted: {done} of {loaded.n_runs} runs are saved in {target}; finish the sweep with:\n"
             f"  {resume_command}",
-            highlight=False, markup=False, soft_wrap=True,
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
     except ClusterLost as exc:

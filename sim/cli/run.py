@@ -13,19 +13,11 @@ from rich.table import Table
 from sim import config as scenarios
 from sim.cli.common import fail, out_console, run_overrides
 from sim.config import ScenarioError
+from sim.measures.headline import HEADLINE
 
-#: The rows the run table shows first (the temporary stays in detail, then returns to treatment
-#: and relapse); every other metric follows in the order of ``summary.json``.
-FIRST_IN_RUN_TABLE = (
-    "temp_occupancy_mean",
-    "temp_spells_over_90d_share",
-    "temp_spell_days_mean",
-    "temp_spell_days_median",
-    "temp_spell_days_p90",
-    "readmission_within_365d_share",
-    "relapse_within_90d_share",
-    "revolving_door_persons_window",
-)
+#: The rows the run table shows first: the headline measures; every other metric follows in the
+#: order of ``summary.json``.
+FIRST_IN_RUN_TABLE = HEADLINE
 
 
 def _format(value: float | None, unit: str) -> str:
@@ -34,6 +26,8 @@ def _format(value: float | None, unit: str) -> str:
         return "-"
     if unit == "share":
         return f"{value * 100:.1f} %"
+    if unit == "NOK per year":
+        return f"{value / 1e6:,.1f}"
     return f"{value:,.1f}"
 
 
@@ -55,7 +49,7 @@ def results_table(summary: dict[str, Any]) -> Table:
         m = metrics[name]
         lo, hi = m["ci95"]
         ci = "-" if lo is None else f"{_format(lo, m['unit'])} to {_format(hi, m['unit'])}"
-        unit = "%" if m["unit"] == "share" else m["unit"]
+        unit = {"share": "%", "NOK per year": "million NOK a year"}.get(m["unit"], m["unit"])
         table.add_row(name, _format(m["mean"], m["unit"]), ci, unit, m["description"])
     return table
 

@@ -25,12 +25,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from sim import config as scenarios
 from sim.config import Scenario
+from sim.experiments.accepted import own_keys
 from sim.experiments.executors import borrowed, open_executor, run_tasks
 from sim.experiments.replications import measure_replication, replication_seeds
 from sim.measures.statistics import Interval, mean_ci
@@ -293,17 +293,9 @@ CONTRASTS: tuple[Contrast, ...] = (
         "usual services",
     ),
     Contrast(
-        "F17",
-        "Relapse within 24 months of moving in",
-        "share",
-        "baseline",
-        "staffed_relapse_within_730d_share",
-        "baseline",
-        "ordinary_relapse_within_730d_share",
-        0.156,
-        0.648,
-        "staffed unit",
-        "ordinary unit",
+        "F17", "Relapse within 24 months of moving in", "share",
+        "recovery_house", "recovery_relapse_within_730d_share", "recovery_house", "ordinary_relapse_within_730d_share",
+        0.156, 0.648, "recovery house", "ordinary unit",
     ),
 )
 
@@ -337,6 +329,8 @@ def face_validity(frames: Mapping[str, pd.DataFrame]) -> list[ContrastResult]:
     (replication ``r`` of each run shares its seed, so differences are paired)."""
     out = []
     for c in CONTRASTS:
+        if c.policy_run not in frames or c.usual_run not in frames:
+            continue
         a = frames[c.policy_run][c.policy_measure].to_numpy(dtype=float)
         b = frames[c.usual_run][c.usual_measure].to_numpy(dtype=float)
         out.append(ContrastResult(c, mean_ci(a), mean_ci(b), mean_ci(a - b)))
@@ -432,34 +426,28 @@ def check_baseline(
         The runs, the patterns and the contrasts.
     """
     runs = evaluate_many(
-        [base, housing_first_on(base)], replications, workers=workers, executor=executor, progress=progress
+        [base, housing_first_on(base), scenario_on("recovery_house", base)],
+        replications,
+        workers=workers,
+        executor=executor,
+        progress=progress,
     )
-    frames = {"baseline": runs[0], "housing_first": runs[1]}
+    frames = {"baseline": runs[0], "housing_first": runs[1], "recovery_house": runs[2]}
     return CalibrationCheck(frames, check_patterns(frames["baseline"]), face_validity(frames))
 
 
-def housing_first_on(base: Scenario) -> Scenario:
-    """The ``housing_first`` scenario on top of ``base`` (its own keys over the baseline's), with
+def scenario_on(name: str, base: Scenario) -> Scenario:
+    """The shipped scenario ``name`` on top of ``base`` (its own keys over the baseline's), with
     ``base``'s run settings and seed, so the two runs are paired."""
-    raw = scenarios.load("housing_first").to_dict()
-    shipped = scenarios.load("baseline").to_dict()
-    policy = _diff(raw, shipped)
+    policy = own_keys(scenarios.load(name))
+    policy.pop("run", None)
     merged = scenarios.with_overrides(base, policy)
-    return scenarios.with_overrides(merged, {"name": "housing_first"})
+    return scenarios.with_overrides(merged, {"name": name})
 
 
-def _diff(new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
-    """The keys of ``new`` whose values differ from ``old`` (nested tables compared key by key;
-    the ``units`` table as a whole)."""
-    out: dict[str, Any] = {}
-    for key, value in new.items():
-        if isinstance(value, Mapping) and isinstance(old.get(key), Mapping) and key != "units":
-            sub = _diff(value, old[key])
-            if sub:
-                out[key] = sub
-        elif old.get(key) != value:
-            out[key] = value
-    return out
+def housing_first_on(base: Scenario) -> Scenario:
+    """The ``housing_first`` scenario on top of ``base`` (:func:`scenario_on`)."""
+    return scenario_on("housing_first", base)
 
 
 def fingerprint(scenario: Scenario) -> str:

@@ -37,7 +37,7 @@ HOUSING_FOLLOW_UP_DAYS = 2 * DAYS_PER_YEAR
 #: F17: relapse within 24 months of moving in; placements need this much run left.
 PLACEMENT_WINDOW_DAYS = 2 * DAYS_PER_YEAR
 #: The unit types whose placements F17 compares.
-PLACEMENT_TYPES: tuple[str, ...] = ("staffed", "ordinary")
+PLACEMENT_TYPES: tuple[str, ...] = ("recovery", "staffed", "ordinary")
 #: The states in which a person is housed, as the spells record them: a municipal unit or private housing.
 AT_HOME: tuple[str, ...] = tuple(state.value for state in HOME)
 

@@ -104,24 +104,48 @@ def verdict(results: Sequence[PatternResult]) -> str:
     return f"**{len(results) - len(missed)} of {len(results)} patterns are met.** Not met: " + "; ".join(parts) + "."
 
 
+def effect_text(r: ContrastResult) -> str:
+    """The model's effect as a share of the trial's, with its 95% interval, and what it reads as:
+    ``12 % of the trial's (5 % to 19 %): much smaller than the trial's``. A direction alone is not
+    a match: an effect a tenth of the trial's is said to be so."""
+    c = r.contrast
+    if c.trial_policy is None or c.trial_usual is None:
+        return "(no trial figure)"
+    if math.isnan(r.difference.mean):
+        return "(no model data)"
+    trial_diff = c.trial_policy - c.trial_usual
+    ratio = r.difference.mean / trial_diff
+    interval = ""
+    if not math.isnan(r.difference.low):
+        lo, hi = sorted((r.difference.low / trial_diff, r.difference.high / trial_diff))
+        interval = f" ({lo:.0%} to {hi:.0%})"
+    if not r.clear:
+        reads = "no clear effect: the interval includes none"
+    elif ratio < 0:
+        reads = "**the opposite direction to the trial**"
+    else:
+        reads = _size_words(ratio)
+    return f"{ratio:.0%} of the trial's{interval}: {reads}"
+
+
 def face_table(results: Sequence[ContrastResult]) -> list[str]:
-    """The Markdown table of the face-validity contrasts: the trial's arms, the model's, their difference."""
+    """The Markdown table of the face-validity contrasts: the trial's arms and effect, the model's,
+    and the model's effect as a share of the trial's (effect sizes, not directions only)."""
     lines = [
-        ("| figure | measure | arms (policy vs usual) | trial | model: policy | model: usual | "
-        "model difference (95% interval) | direction as in the trial |"),
-        "|---|---|---|---|---:|---:|---:|:---:|",
+        ("| figure | measure | arms (policy vs usual) | trial | trial effect | model: policy | model: usual | "
+        "model effect (95% interval) | model effect as a share of the trial's (95% interval) |"),
+        "|---|---|---|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
         c = r.contrast
         trial = "-" if c.trial_policy is None else f"{fmt_value(c.trial_policy, c.unit)} vs {fmt_value(c.trial_usual, c.unit)}"
-        direction = {None: "(no trial figure)", True: "yes", False: "**no**"}[r.same_direction]
-        if r.same_direction is not None and not r.clear:
-            direction += " (interval includes 0)"
+        trial_effect = "-" if c.trial_policy is None else fmt_difference(c.trial_policy - c.trial_usual, c.unit)
         lines.append(
-            f"| {c.figure} | {c.label} | {c.policy} vs {c.usual} | {trial} | "
+            f"| {c.figure} | {c.label} | {c.policy} vs {c.usual} | {trial} | {trial_effect} | "
             f"{fmt_value(r.policy.mean, c.unit)} ({interval_text(r.policy, c.unit)}) | "
             f"{fmt_value(r.usual.mean, c.unit)} ({interval_text(r.usual, c.unit)}) | "
-            f"{fmt_difference(r.difference.mean, c.unit)} ({difference_interval_text(r.difference, c.unit)}) | {direction} |"
+            f"{fmt_difference(r.difference.mean, c.unit)} ({difference_interval_text(r.difference, c.unit)}) | "
+            f"{effect_text(r)} |"
         )
     return lines
 

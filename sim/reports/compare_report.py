@@ -10,6 +10,14 @@ The output folder of ``pathways compare``::
     report.md, report.html   the one-page report (the HTML has the figures inside it)
     scenarios/<name>.resolved.toml   every parameter of every scenario, with the seed
 
+With an ensemble (``pathways compare --ensemble``, :mod:`sim.experiments.ensemble`), also::
+
+    ensemble.csv             one row per (alternative, headline metric): the paired difference across
+                             the plausible parameter sets (:mod:`sim.reports.ensemble_report`)
+    ensemble.png             each alternative's difference at every parameter set
+    ensemble/                the ensemble's runs (manifest.json, points.parquet, runs/), kept so that
+                             an interrupted ensemble can be resumed
+
 Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
 notebook's inline backend is left alone.
 """
@@ -20,7 +28,9 @@ import base64
 import html
 import json
 import math
+import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +39,13 @@ from matplotlib.figure import Figure
 
 from sim.config import DAYS_PER_YEAR
 from sim.experiments.comparison import Comparison
-from sim.files import replace_folder
+from sim.experiments.ensemble import ENSEMBLE_DIR, EnsembleResult
+from sim.experiments.ensemble import MANIFEST as ENSEMBLE_MANIFEST
+from sim.files import check_out_dir, replace_folder
 from sim.measures.metrics import NORM_DAYS, json_number, temporary_stay_lengths
+from sim.reports import ensemble_report
 from sim.reports.run_figures import STAY_BIN_DAYS
-from sim.reports.text import HEADLINE, PLAIN, findings, label
+from sim.reports.text import HEADLINE, MILLION, NOK_UNIT, PLAIN, findings, label
 
 #: One colour per scenario, the base (grey) first.
 COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
@@ -40,16 +53,20 @@ COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:pu
 #: squeeze the rest), and at least twice the norm.
 LONGEST_QUANTILE = 0.99
 CURVE_POINTS = 400  # days at which the "still going" curve is evaluated
+#: The share of temporary stays over 90 days, shown in the stays figure's legend ("no data" if it is not measured).
+STAYS_OVER_NORM = "temp_spells_over_90d_share"
 
 
-def summary(comparison: Comparison) -> dict[str, Any]:
+def summary(comparison: Comparison, ensemble: EnsembleResult | None = None) -> dict[str, Any]:
     """``summary.json`` content: deterministic for the same scenarios and seed (no timestamps).
 
     Args:
         comparison: The comparison (:func:`sim.experiments.comparison.compare`).
+        ensemble: The ensemble comparison, if one was run (:func:`sim.experiments.ensemble.run_ensemble`).
 
     Returns:
-        Every metric's means, intervals and paired differences, the findings and the notes.
+        Every metric's means, intervals and paired differences, the findings and the notes (and
+        the ensemble's table and sentences under ``"ensemble"``).
     """
     base = comparison.base
     metrics: dict[str, Any] = {}
@@ -66,7 +83,7 @@ def summary(comparison: Comparison) -> dict[str, Any]:
                     "ci95": [json_number(r["diff_ci_low"]), json_number(r["diff_ci_high"])],
                 }
         metrics[metric] = entry
-    return {
+    out = {
         "base": base.name,
         "scenarios": comparison.names,
         "seed": base.seed,
@@ -76,6 +93,9 @@ def summary(comparison: Comparison) -> dict[str, Any]:
         "findings": findings(comparison),
         "notes": comparison.notes,
     }
+    if ensemble is not None:
+        out["ensemble"] = ensemble_report.ensemble_summary(ensemble)
+    return out
 
 
 def _file_name(name: str) -> str:
@@ -87,14 +107,15 @@ def _file_name(name: str) -> str:
 
 
 def metrics_figure(comparison: Comparison, path: Path) -> None:
-    """The headline metrics by scenario: mean and 95% interval, one panel per metric."""
+    """The headline metrics by scenario: mean and 95% interval, one panel per metric (four to a row)."""
     table = comparison.table
     names = comparison.names
-    fig = Figure(figsize=(16, 7.5))
-    axes = fig.subplots(2, 4)
-    for ax, metric in zip(axes.flat, HEADLINE, strict=True):
+    rows_of_panels = math.ceil(len(HEADLINE) / ensemble_report.PANEL_COLUMNS)
+    fig = Figure(figsize=(16, 3.75 * rows_of_panels))
+    for ax, metric in zip(ensemble_report.panels(fig, len(HEADLINE)), HEADLINE, strict=True):
         rows = table[table["metric"] == metric].set_index("scenario").loc[names]
-        factor = 100.0 if rows["unit"].iloc[0] == "share" else 1.0
+        unit = rows["unit"].iloc[0]
+        factor = 100.0 if unit == "share" else 1.0 / MILLION if unit == NOK_UNIT else 1.0
         means = rows["mean"].to_numpy(dtype=float) * factor
         low = np.nan_to_num(means - rows["ci_low"].to_numpy(dtype=float) * factor)
         high = np.nan_to_num(rows["ci_high"].to_numpy(dtype=float) * factor - means)
@@ -102,8 +123,8 @@ def metrics_figure(comparison: Comparison, path: Path) -> None:
             ax.errorbar([i], [m], yerr=[[lo], [hi]], fmt="o", capsize=5, markersize=7, color=COLOURS[i % len(COLOURS)])
         ax.set_xticks(range(len(names)), [label(n) for n in names], rotation=20, ha="right", fontsize="small")
         ax.set_xlim(-0.6, len(names) - 0.4)
-        unit = "%" if factor == 100.0 else rows["unit"].iloc[0]
-        ax.set_title(f"{PLAIN[metric]} ({unit})", fontsize="small", wrap=True)
+        shown = "%" if unit == "share" else "NOK million a year" if unit == NOK_UNIT else unit
+        ax.set_title(f"{PLAIN[metric]} ({shown})", fontsize="small", wrap=True)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("Headline outcomes by scenario: mean and 95% interval over replications", fontsize="medium")
     fig.tight_layout()
@@ -117,7 +138,8 @@ def stays_figure(comparison: Comparison, path: Path) -> None:
         for r in comparison.results
     }
     table = comparison.table
-    share = table[table["metric"] == "temp_share_over_90d"].set_index("scenario")["mean"]
+    share = table[table["metric"] == STAYS_OVER_NORM].set_index("scenario")["mean"].to_dict()
+    share = {name: share.get(name, math.nan) for name in lengths}
     longest = max([NORM_DAYS * 2, *(np.quantile(v, LONGEST_QUANTILE) for v in lengths.values() if len(v))])
     bins = np.arange(0.0, longest + STAY_BIN_DAYS, STAY_BIN_DAYS)
     fig = Figure(figsize=(14, 5))
@@ -169,16 +191,21 @@ def _intro(comparison: Comparison) -> tuple[str, list[tuple[str, str]], str]:
 
 
 CAVEATS = (
-    ("This is a model, not a forecast: it is as good as its assumptions, and many parameters are "
-    "marked 'assumption' in scenarios/baseline.toml."),
-    ("\"No clear difference\" means the 95% interval of the difference includes zero: the "
-    "simulation cannot tell the scenarios apart on that outcome."),
+    (
+        "This is a model, not a forecast: it is as good as its assumptions, and many parameters are "
+        "marked 'assumption' in scenarios/baseline.toml."
+    ),
+    (
+        '"No clear difference" means the 95% interval of the difference includes zero: the '
+        "simulation cannot tell the scenarios apart on that outcome."
+    ),
     "Every outcome for every scenario is in comparison.csv; the exact definitions are in docs/metrics.md.",
 )
 
 
-def markdown_report(comparison: Comparison) -> str:
-    """The one-page report in Markdown (the figures are the PNG files beside it)."""
+def markdown_report(comparison: Comparison, ensemble: EnsembleResult | None = None) -> str:
+    """The one-page report in Markdown (the figures are the PNG files beside it), with the
+    ensemble's section when an ensemble was run."""
     title, described, how = _intro(comparison)
     out = [f"# {title}", "", "## What was compared", ""]
     out += [f"- **{name}**{' (base)' if i == 0 else ''}: {text}" for i, (name, text) in enumerate(described)]
@@ -186,22 +213,32 @@ def markdown_report(comparison: Comparison) -> str:
     out += [f"- {line}" for line in findings(comparison)]
     out += ["", "![Headline outcomes by scenario](metrics.png)", ""]
     out += ["![Length of temporary stays](temporary_stays.png)"]
+    if ensemble is not None:
+        out += ["", *ensemble_report.markdown_section(ensemble)]
     out += ["", "## Read with care", ""]
-    out += [f"- {c}" for c in (*comparison.notes, *CAVEATS)]
+    out += [f"- {c}" for c in (*comparison.notes, *_ensemble_notes(ensemble), *CAVEATS)]
     return "\n".join(out) + "\n"
 
 
-def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
-    """The one-page report as a single HTML file with the figures inside it (easy to send on)."""
+def html_report(
+    comparison: Comparison,
+    figures: dict[str, Path],
+    ensemble: EnsembleResult | None = None,
+    ensemble_figure: Path | None = None,
+) -> str:
+    """The one-page report as a single HTML file with the figures inside it (easy to send on), with
+    the ensemble's section (and its figure) when an ensemble was run."""
     title, described, how = _intro(comparison)
     esc = html.escape
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title>",
-        ("<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-        "line-height:1.45;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}"
-        "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}</style>"),
+        (
+            "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+            "line-height:1.45;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}"
+            "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}</style>"
+        ),
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
         "<h2>What was compared</h2><ul>",
@@ -216,20 +253,68 @@ def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
     for alt, path in figures.items():
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         parts.append(f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">')
+    if ensemble is not None:
+        data = base64.b64encode(ensemble_figure.read_bytes()).decode("ascii") if ensemble_figure else None
+        parts += ensemble_report.html_section(ensemble, data)
     parts += ['<h2>Read with care</h2><ul class="muted">']
-    parts += [f"<li>{esc(c)}</li>" for c in (*comparison.notes, *CAVEATS)]
+    parts += [f"<li>{esc(c)}</li>" for c in (*comparison.notes, *_ensemble_notes(ensemble), *CAVEATS)]
     parts += ["</ul></body></html>"]
     return "\n".join(parts) + "\n"
 
 
-def write_comparison(comparison: Comparison, out: Path) -> Path:
+def _ensemble_notes(ensemble: EnsembleResult | None) -> list[str]:
+    """The ensemble's caveats (none without an ensemble)."""
+    return [] if ensemble is None else ensemble_report.notes(ensemble)
+
+
+def check_compare_out_dir(out: Path) -> str | None:
+    """Why ``out`` cannot take a comparison's output, or ``None`` if it can.
+
+    New, empty, an earlier comparison's output (it has ``summary.json``), or a folder holding only
+    an interrupted ensemble's runs (``ensemble/manifest.json``) is fine; a file, or a folder with
+    other files in it, is not (see :func:`sim.files.check_out_dir`).
+    """
+    return check_out_dir(Path(out), marker=_marker(Path(out)))
+
+
+def _marker(out: Path) -> str:
+    """The file that marks ``out`` as a comparison's output: ``summary.json``, or the manifest of
+    an ensemble whose comparison was never written (interrupted before the end)."""
+    ensemble_manifest = f"{ENSEMBLE_DIR}/{ENSEMBLE_MANIFEST}"
+    if not (out / "summary.json").is_file() and (out / ensemble_manifest).is_file():
+        return ensemble_manifest
+    return "summary.json"
+
+
+def _carry_over(source: Path, target: Path) -> None:
+    """Put the folder ``source`` at ``target`` without touching ``source``: hard links where the
+    file system allows them (instant), copies where it does not."""
+
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=link_or_copy)
+
+
+def write_comparison(comparison: Comparison, out: Path, ensemble: EnsembleResult | None = None) -> Path:
     """Write every output of a comparison to ``out`` (replacing an earlier run's output), all or nothing.
+
+    Args:
+        comparison: The comparison.
+        out: The output folder.
+        ensemble: The ensemble comparison, if one was run: ``ensemble.csv``, ``ensemble.png`` and
+            the report's section are written, and its runs' folder, when it is ``out/ensemble``,
+            is kept in the new output.
 
     Raises:
         ValueError: ``out`` is a file, or a folder with other files in it.
     """
-    with replace_folder(out) as staging:
-        text = json.dumps(summary(comparison), indent=2, ensure_ascii=False) + "\n"
+    out = Path(out).resolve()
+    with replace_folder(out, marker=_marker(out)) as staging:
+        text = json.dumps(summary(comparison, ensemble), indent=2, ensure_ascii=False) + "\n"
         (staging / "summary.json").write_text(text, encoding="utf-8")
         comparison.table.to_csv(staging / "comparison.csv", index=False)
         comparison.table.to_parquet(staging / "comparison.parquet", index=False)
@@ -240,10 +325,16 @@ def write_comparison(comparison: Comparison, out: Path) -> Path:
             path.write_text(r.scenario.to_toml(), encoding="utf-8")
         metrics_figure(comparison, staging / "metrics.png")
         stays_figure(comparison, staging / "temporary_stays.png")
-        (staging / "report.md").write_text(markdown_report(comparison), encoding="utf-8")
+        figure = None
+        if ensemble is not None:
+            ensemble_report.ensemble_csv(ensemble, staging / ensemble_report.ENSEMBLE_CSV)
+            figure = ensemble_report.ensemble_figure(ensemble, staging / ensemble_report.ENSEMBLE_FIGURE)
+        (staging / "report.md").write_text(markdown_report(comparison, ensemble), encoding="utf-8")
         figures = {
             "Headline outcomes by scenario": staging / "metrics.png",
             "Length of temporary stays": staging / "temporary_stays.png",
         }
-        (staging / "report.html").write_text(html_report(comparison, figures), encoding="utf-8")
-    return Path(out).resolve()
+        (staging / "report.html").write_text(html_report(comparison, figures, ensemble, figure), encoding="utf-8")
+        if ensemble is not None and ensemble.path is not None and Path(ensemble.path).resolve() == out / ENSEMBLE_DIR:
+            _carry_over(out / ENSEMBLE_DIR, staging / ENSEMBLE_DIR)  # last: the runs stay where they are until now
+    return out

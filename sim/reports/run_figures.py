@@ -1,4 +1,5 @@
-"""Figures of a run (PNG): people by state over time, temporary stays, discharge destinations.
+"""Figures of a run (PNG): people by state over time, temporary stays, discharge destinations,
+the yearly measures year by year.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
 notebook's inline backend is left alone.
@@ -13,7 +14,8 @@ from matplotlib.figure import Figure
 
 from sim.config import DAYS_PER_YEAR
 from sim.experiments.replications import RunResult
-from sim.measures.metrics import NORM_DAYS, temporary_stay_lengths
+from sim.measures.households import NORM_DAYS
+from sim.measures.metrics import METRICS, temporary_stay_lengths
 from sim.model.states import State
 
 STAY_BIN_DAYS = 15.0  # width of a bar of the temporary-stay histograms
@@ -78,13 +80,60 @@ def discharge_destinations(result: RunResult, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+#: The yearly measures the year-by-year figure shows, one panel each.
+YEARLY_PANELS: tuple[str, ...] = (
+    "temp_households_over_90d_share",
+    "temp_households_per_year",
+    "homeless_per_1000",
+    "revolving_door_persons_per_year",
+)
+
+
+def yearly_measures(result: RunResult, path: Path) -> None:
+    """The yearly measures year by year (mean and 95% interval over replications), each with the
+    window's average as a dashed line: whether a window average hides a trend."""
+    by_year = result.summary["by_year"]
+    metrics = result.summary["metrics"]
+    fig = Figure(figsize=(10, 6.5))
+    axes = fig.subplots(2, 2)
+    for ax, name in zip(axes.flat, YEARLY_PANELS, strict=True):
+        rows = by_year[name]
+        scale = 100.0 if METRICS[name].unit == "share" else 1.0
+        years = [r["year"] for r in rows]
+        mean = np.array([np.nan if r["mean"] is None else r["mean"] * scale for r in rows])
+        lo = np.array([np.nan if r["ci95"][0] is None else r["ci95"][0] * scale for r in rows])
+        hi = np.array([np.nan if r["ci95"][1] is None else r["ci95"][1] * scale for r in rows])
+        ax.errorbar(years, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=4, color="tab:blue")
+        if metrics[name]["mean"] is not None:
+            ax.axhline(metrics[name]["mean"] * scale, color="grey", linestyle="--", label="average over the years")
+        ax.set_title(PANEL_TITLES[name], fontsize="medium")
+        ax.set_xlabel("counted year (after the warm-up)")
+        ax.set_ylabel("%" if scale == 100.0 else METRICS[name].unit)
+        ax.set_xticks(years)
+        ax.legend(fontsize="small")
+    fig.suptitle(f"{result.scenario.name}: year by year, mean and 95% interval over replications")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+#: The year-by-year figure's panel titles.
+PANEL_TITLES = {
+    "temp_households_over_90d_share": "people in temporary housing > 90 days that year",
+    "temp_households_per_year": "people in temporary housing during the year",
+    "homeless_per_1000": "homeless per 1,000 inhabitants (census day)",
+    "revolving_door_persons_per_year": "people with 3+ admissions within a year",
+}
+
+
 def write_figures(result: RunResult, folder: Path) -> None:
     """Write every figure of a run into ``folder`` (which must exist).
 
     Args:
         result: The run (:func:`sim.experiments.replications.run_scenario`).
-        folder: Where the three PNG files go.
+        folder: Where the PNG files go.
     """
     states_over_time(result, folder / "states.png")
     temporary_stays(result, folder / "temporary_stays.png")
     discharge_destinations(result, folder / "discharge_destinations.png")
+    if result.summary.get("by_year"):
+        yearly_measures(result, folder / "yearly.png")

@@ -41,6 +41,8 @@ def write_run(result: RunResult, out: Path, extra: Callable[[Path], None] | None
         result.replications.to_parquet(staging / "replications.parquet", index=False)
         result.spells.to_parquet(staging / "spells.parquet", index=False)
         result.states.to_parquet(staging / "states.parquet", index=False)
+        if result.yearly is not None:
+            result.yearly.to_csv(staging / "yearly.csv", index=False)
         if extra is not None:
             extra(staging)
     return Path(out).resolve()

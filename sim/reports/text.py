@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from sim.experiments.comparison import Comparison
+from sim.measures.headline import HEADLINE as HEADLINE_MEASURES
 from sim.measures.metrics import METRICS
 
 # Shown without decimals from here: 9.95 and up would read 10.0 with one decimal.
@@ -24,23 +25,39 @@ UNIT_WORDS = {
     "per year": " a year",
     "people per year": " a year",
     "per 100 person-years": " per 100 person-years",
+    "per 1,000 inhabitants": " per 1,000 inhabitants",
+    "days per year": " days a year",
 }
 
-#: The outcomes a comparison leads with, in this order: the plain-words findings, the report's
-#: figure (2 x 4 panels) and the console table of ``pathways compare``.
-HEADLINE = (
-    "temp_spells_over_90d_share",
-    "temp_spell_days_mean",
-    "temp_occupancy_mean",
-    "street_count_mean",
-    "discharge_to_street_share",
-    "readmission_within_365d_share",
-    "relapse_within_90d_share",
-    "revolving_door_persons_window",
-)
+#: The outcomes a comparison leads with, in this order (one list, owned by ``sim.measures.headline``):
+#: the plain-words findings, the report's figure and the console table of ``pathways compare``.
+HEADLINE = HEADLINE_MEASURES
 
 #: What each metric is, in a planner's words (docs/metrics.md has the exact definitions).
 PLAIN: dict[str, str] = {
+    "temp_households_per_year": "people in temporary housing during a year",
+    "temp_households_per_1000": "people in temporary housing during a year per 1,000 inhabitants",
+    "temp_household_days_mean": "days a person spends in temporary housing in a year",
+    "temp_households_over_90d_share": "share of people in temporary housing who pass 90 days there in a year",
+    "temp_households_14d_or_less_share": "share of people in temporary housing who stay 14 days or fewer in a year",
+    "temp_days_over_norm_per_year": "days in temporary housing beyond the 90-day norm, a year",
+    "homeless_per_1000": "homeless per 1,000 inhabitants on a census day",
+    "homeless_census_count": "homeless people on a census day",
+    "homeless_share_temporary": "share of the homeless in temporary housing",
+    "homeless_share_sofa_street": "share of the homeless on the street or a sofa",
+    "homeless_share_institution": "share of the homeless in an institution with nowhere to go",
+    "homeless_episodes_per_year": "times people become homeless, a year",
+    "homeless_episodes_per_1000": "times people become homeless, a year per 1,000 inhabitants",
+    "housed_at_discharge_share_homeless_at_admission": "share of people homeless at admission who leave to a home",
+    "revolving_door_persons_per_year": "people with 3 or more admissions within a year, a year",
+    "revolving_door_per_1000": "revolving-door people a year per 1,000 inhabitants",
+    "cost_temporary_nok_per_year": "cost of temporary housing",
+    "cost_temporary_staffed_nok_per_year": "cost of staffing temporary places",
+    "cost_treatment_nok_per_year": "cost of treatment bed-days",
+    "cost_prison_nok_per_year": "cost of prison days",
+    "cost_units_nok_per_year": "cost of the municipal units",
+    "cost_followup_nok_per_year": "cost of follow-up",
+    "cost_total_nok_per_year": "total cost",
     "temp_spell_days_mean": "average length of a temporary stay",
     "temp_spell_days_median": "median length of a temporary stay",
     "temp_spell_days_p90": "length of the longest tenth of temporary stays (90th percentile)",
@@ -60,7 +77,7 @@ PLAIN: dict[str, str] = {
     "discharge_to_private_share": "share of discharges back to private housing",
     "relapse_within_90d_share": "share of discharges followed by relapse within 90 days",
     "readmission_within_365d_share": "share of treatment discharges readmitted within a year",
-    "revolving_door_persons_window": "people with 3 or more admissions within a year",
+    "revolving_door_persons_window": "people with 3 or more admissions within a year, over the whole window",
     "repeat_homeless_persons": "people homeless twice or more",
     "evictions": "evictions",
     "relapses": "relapses",
@@ -105,19 +122,28 @@ def _decimals(*values: float) -> int:
     return 2 if any(0 < abs(v) < SHOWS_AS_ZERO for v in values) else 1
 
 
+#: Money is shown in millions of NOK.
+NOK_UNIT = "NOK per year"
+MILLION = 1e6
+
+
 def quantity(value: float, unit: str) -> str:
-    """A metric's value with its unit: ``24%``, ``65 days``, ``42``, ``26 a year``."""
+    """A metric's value with its unit: ``24%``, ``65 days``, ``42``, ``26 a year``, ``NOK 127 million a year``."""
     if math.isnan(value):
         return "no data"
     if unit == "share":
         return f"{number(value * 100)}%"
+    if unit == NOK_UNIT:
+        return f"NOK {number(value / MILLION)} million a year"
     return number(value) + UNIT_WORDS.get(unit, "")
 
 
 def difference(value: float, unit: str, decimals: int | None = None) -> str:
-    """A difference with its unit: ``-13 points`` (of a percentage), ``-25 days``, ``+3``."""
+    """A difference with its unit: ``-13 points`` (of a percentage), ``-25 days``, ``+3``, ``NOK -2.1 million a year``."""
     if unit == "share":
         return f"{_signed(value * 100, decimals)} points"
+    if unit == NOK_UNIT:
+        return f"NOK {_signed(value / MILLION, decimals)} million a year"
     return _signed(value, decimals) + UNIT_WORDS.get(unit, "")
 
 
@@ -128,8 +154,10 @@ def _signed(value: float, decimals: int | None = None) -> str:
 
 
 def _scaled(value: float, unit: str) -> float:
-    """A value in the unit it is shown in: shares as percentages."""
-    return value * 100 if unit == "share" else value
+    """A value in the unit it is shown in: shares as percentages, money in millions."""
+    if unit == "share":
+        return value * 100
+    return value / MILLION if unit == NOK_UNIT else value
 
 
 def plain_line(name: str, metric: str, table: pd.DataFrame) -> str:
@@ -189,12 +217,18 @@ def run_in_words(summary: dict) -> list[str]:
                 else "."
             )
         )
-    if have("temp_spells_over_90d_share", "temp_spell_days_mean"):
-        share = m["temp_spells_over_90d_share"]
+    if have("temp_households_over_90d_share", "temp_households_per_year", "temp_household_days_mean"):
+        share = m["temp_households_over_90d_share"]
         one_in = f" (about 1 in {round(1 / share)})" if 0.05 <= share < 0.5 else ""
         sentences.append(
-            f"{pct('temp_spells_over_90d_share')} of stays in temporary housing pass the 90-day norm{one_in}; "
-            f"a stay lasts {m['temp_spell_days_mean']:.0f} days on average."
+            f"In a year {m['temp_households_per_year']:.0f} people stay in temporary housing, "
+            f"{m['temp_household_days_mean']:.0f} days each on average; {pct('temp_households_over_90d_share')} "
+            f"of them pass the 90-day norm that year{one_in}."
+        )
+    if have("homeless_per_1000", "homeless_census_count"):
+        sentences.append(
+            f"On a census day {m['homeless_census_count']:.0f} people are homeless, "
+            f"{m['homeless_per_1000']:.2f} per 1,000 inhabitants."
         )
     if have("discharge_to_street_share", "readmission_within_365d_share"):
         sentences.append(
@@ -202,9 +236,6 @@ def run_in_words(summary: dict) -> list[str]:
             f"sofa, and {pct('readmission_within_365d_share')} of people discharged from treatment are back in "
             "treatment within a year."
         )
-    if have("deaths_per_100_person_years", "stable_exits_per_year"):
-        sentences.append(
-            f"Each year about {m['stable_exits_per_year']:.0f} people leave the services stable at home; "
-            f"{m['deaths_per_100_person_years']:.1f} die per 100 person-years."
-        )
+    if have("cost_total_nok_per_year"):
+        sentences.append(f"The services counted cost {quantity(m['cost_total_nok_per_year'], NOK_UNIT)}.")
     return sentences
