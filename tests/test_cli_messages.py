@@ -76,19 +76,22 @@ def test_run_in_words_is_computed_from_the_summary():
         return {"mean": mean, "ci95": [None, None], "unit": "", "description": ""}
 
     summary = {"metrics": {
-        "temp_occupancy_mean": metric(57.2), "street_count_mean": metric(9.4), "housed_count_mean": metric(150.0),
-        "private_count_mean": metric(98.6), "temp_spells_over_90d_share": metric(0.33), "temp_spell_days_mean": metric(80.2),
+        "temp_occupancy_mean": metric(57.2), "street_count_mean": metric(9.4), "homeless_census_count": metric(62.4),
+        "homeless_per_1000": metric(0.8012), "temp_households_over_90d_share": metric(0.33),
+        "temp_households_per_year": metric(171.5), "temp_household_days_mean": metric(96.2),
         "discharge_to_street_share": metric(0.15), "readmission_within_365d_share": metric(0.52),
-        "deaths_per_100_person_years": metric(1.46), "stable_exits_per_year": metric(55.0),
+        "cost_total_nok_per_year": metric(126.9e6),
     }}  # fmt: skip
     words = run_in_words(summary)
     assert words[0] == ("On an average day 57 people are in NAV temporary housing and 9 on the street or a friend's "
-                        "sofa; 150 live in a municipal unit and 99 in private housing.")
-    assert words[1].startswith("33% of stays in temporary housing pass the 90-day norm (about 1 in 3); a stay lasts 80")
+                        "sofa; on a census day 62 are homeless, 0.80 per 1,000 inhabitants (counting people in an "
+                        "institution with nowhere to go).")  # fmt: skip
+    assert words[1] == ("In a year 172 people stay in temporary housing, 96 days each on average; 33% of them pass "
+                        "the 90-day norm that year (about 1 in 3).")  # fmt: skip
     assert "15% of discharges" in words[2] and "52% of people discharged" in words[2]
-    assert words[3] == "Each year about 55 people leave the services stable at home; 1.5 die per 100 person-years."
-    summary["metrics"]["temp_spell_days_mean"] = metric(float("nan"))
-    assert len(run_in_words(summary)) == 3  # a sentence without its numbers is left out
+    assert words[2].endswith("the services counted cost NOK 127 million a year.")
+    summary["metrics"]["temp_household_days_mean"] = metric(float("nan"))
+    assert len(run_in_words(summary)) == 2  # a sentence without its numbers is left out
 
 
 def test_results_readme_mentions_the_overrides():

@@ -116,7 +116,7 @@ def test_lines_cover_every_alternative_and_headline_metric(comparison):
     """One plain line per alternative and headline metric, in the scenarios' order."""
     lines = findings(comparison)
     assert len(lines) == 2 * len(HEADLINE)
-    assert lines[0].startswith("Housing ready: share of temporary stays over 90 days ")
+    assert lines[0].startswith("Housing ready: share of people in temporary housing who pass 90 days there in a year ")
     assert lines[len(HEADLINE)].startswith("Baseline twin: ")
     assert all("no clear difference" in line for line in lines[len(HEADLINE):])
 
@@ -234,3 +234,32 @@ def test_prepare_needs_two_scenarios():
     """A comparison needs a base and at least one alternative."""
     with pytest.raises(ScenarioError, match="at least one alternative"):
         prepare([short("baseline")])
+
+
+def test_cost_lines_price_the_avoided_days_over_the_norm():
+    """The costs section: the total's paired difference, the largest items, and the cost per day in
+    temporary housing beyond the 90-day norm avoided, only when such days are clearly avoided."""
+    from types import SimpleNamespace
+
+    from sim.reports.text import COST_ROWS, cost_lines
+
+    def rows(name, total, days_diff, days_ci):
+        out = [{"metric": m, "scenario": name, "diff": 0.0, "diff_ci_low": -1.0, "diff_ci_high": 1.0} for m in COST_ROWS]
+        out[0].update(diff=total, diff_ci_low=total - 1e5, diff_ci_high=total + 1e5)
+        out[1].update(diff=total)  # temporary housing carries it all
+        out.append({"metric": "temp_days_over_norm_per_year", "scenario": name, "diff": days_diff,
+                    "diff_ci_low": days_ci[0], "diff_ci_high": days_ci[1]})  # fmt: skip
+        return out
+
+    table = pd.DataFrame(
+        rows("dearer", 2e6, -1000.0, (-1200.0, -800.0))
+        + rows("cheaper", -1e6, -500.0, (-600.0, -400.0))
+        + rows("unclear", 1e6, -10.0, (-50.0, 30.0))
+    )
+    comparison = SimpleNamespace(table=table, names=["baseline", "dearer", "cheaper", "unclear"])
+    dearer, cheaper, unclear = cost_lines(comparison)
+    assert dearer.startswith("Dearer: total cost NOK +2.0 million a year (95% CI +1.9 to +2.1)")
+    assert "temporary housing NOK +2.0 million a year" in dearer
+    assert dearer.endswith("It avoids 1,000 days a year in temporary housing beyond the 90-day norm: NOK 2,000 per day avoided.")
+    assert cheaper.endswith("beyond the 90-day norm and costs less.")
+    assert "per day avoided" not in unclear and "avoids" not in unclear

@@ -105,7 +105,7 @@ def test_revolving_door_needs_three_admissions_within_a_year_ending_in_the_windo
     # 4: only two; 5: span exactly 365, yes; 6: 500-700-800 span 300, yes.
     assert revolving_door_in_window(adm, since=150.0) == 3
     assert revolving_door_in_window(adm, since=0.0) == 4
-    assert metrics._revolving_door(adm.iloc[0:0], warmup=0.0) == 0
+    assert revolving_door_in_window(adm.iloc[0:0], since=0.0) == 0
 
 
 def test_relapse_within_90_days_of_discharge():

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario
-from sim.measures.metrics import Setting, replication_metrics, summarise, summarise_years, yearly_metrics
+from sim.measures.metrics import (
+    Setting,
+    replication_metrics,
+    summarise,
+    summarise_per_1000,
+    summarise_years,
+    yearly_metrics,
+)
 from sim.measures.patterns import face_validity_measures, pattern_measures
 from sim.measures.stationarity import summary_with_stationarity
 from sim.model import HousingModel
@@ -192,6 +199,7 @@ def _assemble(scenario: Scenario, reps: list[Replication]) -> RunResult:
     }
     yearly = pd.concat([r.yearly for r in reps], ignore_index=True)
     summary["by_year"] = summarise_years(yearly)
+    summary["per_1000_inhabitants"] = summarise_per_1000(table, float(scenario.municipality.inhabitants))
     summary = summary_with_stationarity(summary)  # beside the metrics, not among them
     return RunResult(
         scenario=scenario,

@@ -18,6 +18,7 @@ from sim.config.schema import CostsConfig
 from sim.measures.episodes import homelessness_episodes
 from sim.measures.households import (
     NORM_DAYS,
+    PER_INHABITANTS,
     census,
     counted_years,
     episodes_by_year,
@@ -498,6 +499,27 @@ def summarise(rows: pd.DataFrame) -> dict[str, dict[str, object]]:
             "ci95": [json_number(estimate.low), json_number(estimate.high)],
             "unit": meta.unit,
             "description": meta.description,
+        }
+    return out
+
+
+def summarise_per_1000(rows: pd.DataFrame, inhabitants: float) -> dict[str, dict[str, object]]:
+    """Every yearly count (unit "per year") per 1,000 inhabitants: mean and 95% interval across
+    replications (``per_1000_inhabitants`` in ``summary.json``), so counts compare across towns.
+
+    Args:
+        rows: One row per replication, every metric.
+        inhabitants: ``municipality.inhabitants``.
+    """
+    out: dict[str, dict[str, object]] = {}
+    for name, meta in METRICS.items():
+        if meta.unit != "per year":
+            continue
+        estimate = mean_ci(rows[name].to_numpy(dtype=float) * PER_INHABITANTS / inhabitants)
+        out[name] = {
+            "mean": json_number(estimate.mean),
+            "ci95": [json_number(estimate.low), json_number(estimate.high)],
+            "unit": "per 1,000 inhabitants a year",
         }
     return out
 

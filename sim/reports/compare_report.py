@@ -45,7 +45,7 @@ from sim.files import check_out_dir, replace_folder
 from sim.measures.metrics import NORM_DAYS, json_number, temporary_stay_lengths
 from sim.reports import ensemble_report
 from sim.reports.run_figures import STAY_BIN_DAYS
-from sim.reports.text import HEADLINE, MILLION, NOK_UNIT, PLAIN, findings, label
+from sim.reports.text import HEADLINE, MILLION, NOK_UNIT, PLAIN, cost_lines, findings, label
 
 #: One colour per scenario, the base (grey) first.
 COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
@@ -91,6 +91,7 @@ def summary(comparison: Comparison, ensemble: EnsembleResult | None = None) -> d
         "common_random_numbers": True,
         "metrics": metrics,
         "findings": findings(comparison),
+        "costs": cost_lines(comparison),
         "notes": comparison.notes,
     }
     if ensemble is not None:
@@ -211,6 +212,8 @@ def markdown_report(comparison: Comparison, ensemble: EnsembleResult | None = No
     out += [f"- **{name}**{' (base)' if i == 0 else ''}: {text}" for i, (name, text) in enumerate(described)]
     out += ["", how, "", "## Main findings", ""]
     out += [f"- {line}" for line in findings(comparison)]
+    out += ["", "## Costs", ""]
+    out += [f"- {line}" for line in cost_lines(comparison)]
     out += ["", "![Headline outcomes by scenario](metrics.png)", ""]
     out += ["![Length of temporary stays](temporary_stays.png)"]
     if ensemble is not None:
@@ -249,6 +252,8 @@ def html_report(
     ]
     parts += ["</ul>", f"<p>{esc(how)}</p>", "<h2>Main findings</h2><ul>"]
     parts += [f"<li>{esc(line)}</li>" for line in findings(comparison)]
+    parts += ["</ul>", "<h2>Costs</h2><ul>"]
+    parts += [f"<li>{esc(line)}</li>" for line in cost_lines(comparison)]
     parts.append("</ul>")
     for alt, path in figures.items():
         data = base64.b64encode(path.read_bytes()).decode("ascii")

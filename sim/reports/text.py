@@ -49,7 +49,7 @@ PLAIN: dict[str, str] = {
     "homeless_episodes_per_year": "times people become homeless, a year",
     "homeless_episodes_per_1000": "times people become homeless, a year per 1,000 inhabitants",
     "housed_at_discharge_share_homeless_at_admission": "share of people homeless at admission who leave to a home",
-    "revolving_door_persons_per_year": "people with 3 or more admissions within a year, a year",
+    "revolving_door_persons_per_year": "revolving-door people (3 or more admissions within 365 days)",
     "revolving_door_per_1000": "revolving-door people a year per 1,000 inhabitants",
     "cost_temporary_nok_per_year": "cost of temporary housing",
     "cost_temporary_staffed_nok_per_year": "cost of staffing temporary places",
@@ -122,6 +122,8 @@ def _decimals(*values: float) -> int:
     return 2 if any(0 < abs(v) < SHOWS_AS_ZERO for v in values) else 1
 
 
+#: Rates per 1,000 inhabitants are shown with two decimals (0.62, the national figure).
+PER_1000 = "per 1,000 inhabitants"
 #: Money is shown in millions of NOK.
 NOK_UNIT = "NOK per year"
 MILLION = 1e6
@@ -135,6 +137,8 @@ def quantity(value: float, unit: str) -> str:
         return f"{number(value * 100)}%"
     if unit == NOK_UNIT:
         return f"NOK {number(value / MILLION)} million a year"
+    if unit == PER_1000:
+        return f"{value:.2f}{UNIT_WORDS[unit]}"
     return number(value) + UNIT_WORDS.get(unit, "")
 
 
@@ -144,6 +148,8 @@ def difference(value: float, unit: str, decimals: int | None = None) -> str:
         return f"{_signed(value * 100, decimals)} points"
     if unit == NOK_UNIT:
         return f"NOK {_signed(value / MILLION, decimals)} million a year"
+    if unit == PER_1000:
+        return _signed(value, 2 if decimals is None else max(decimals, 2)) + UNIT_WORDS[unit]
     return _signed(value, decimals) + UNIT_WORDS.get(unit, "")
 
 
@@ -178,6 +184,8 @@ def plain_line(name: str, metric: str, table: pd.DataFrame) -> str:
         return head + f" (difference {difference(a['diff'], unit)}; one replication, no interval)"
     lo, hi = _scaled(a["diff_ci_low"], unit), _scaled(a["diff_ci_high"], unit)
     d = _decimals(_scaled(a["diff"], unit), lo, hi)
+    if unit == PER_1000:
+        d = max(d, 2)
     ci = f"95% CI {number(lo, d)} to {number(hi, d)}"
     clear = lo > 0 or hi < 0
     return head + f" (difference {difference(a['diff'], unit, d)}, {ci})" + ("" if clear else ", no clear difference")
@@ -186,6 +194,63 @@ def plain_line(name: str, metric: str, table: pd.DataFrame) -> str:
 def findings(comparison: Comparison) -> list[str]:
     """The headline findings in plain words: one :func:`plain_line` per (alternative, :data:`HEADLINE` metric)."""
     return [plain_line(name, metric, comparison.table) for name in comparison.names[1:] for metric in HEADLINE]
+
+
+#: The cost items of the costs section, in this order (``cost_<item>_nok_per_year``).
+COST_ROWS: tuple[str, ...] = (
+    "cost_total_nok_per_year",
+    "cost_temporary_nok_per_year",
+    "cost_temporary_staffed_nok_per_year",
+    "cost_units_nok_per_year",
+    "cost_followup_nok_per_year",
+    "cost_treatment_nok_per_year",
+    "cost_prison_nok_per_year",
+)
+#: What the cost per avoided day divides by.
+OVER_NORM = "temp_days_over_norm_per_year"
+
+
+def cost_lines(comparison: Comparison) -> list[str]:
+    """The costs of a comparison in plain words, one line per alternative: the difference in total
+    cost from the base (paired, with its interval), the items that moved most, and the cost per
+    day in temporary housing beyond the 90-day norm avoided (``temp_days_over_norm_per_year``).
+
+    The cost per avoided day is given only when the alternative clearly avoids such days (the
+    interval of their difference lies below 0); a saving and fewer days reads as "saves money and
+    avoids days" rather than a negative price.
+    """
+    t = comparison.table
+    out = []
+    for name in comparison.names[1:]:
+        rows = t[t["scenario"] == name].set_index("metric")
+        total = rows.loc["cost_total_nok_per_year"]
+        if math.isnan(total["diff"]):
+            out.append(f"{label(name)}: no costs (the scenario has no prices).")
+            continue
+        interval = ""
+        if not math.isnan(total["diff_ci_low"]):
+            lo, hi = total["diff_ci_low"] / MILLION, total["diff_ci_high"] / MILLION
+            interval = f" (95% CI {_signed(lo, 1)} to {_signed(hi, 1)})"
+        items = sorted(
+            (r for r in COST_ROWS[1:] if not math.isnan(rows.loc[r, "diff"])),
+            key=lambda r: -abs(rows.loc[r, "diff"]),
+        )[:2]
+        moved = ", ".join(f"{PLAIN[r].removeprefix('cost of ')} {difference(rows.loc[r, 'diff'], NOK_UNIT, 1)}" for r in items)
+        line = f"{label(name)}: total cost {difference(total['diff'], NOK_UNIT, 1)}{interval}; the largest changes: {moved}."
+        days = rows.loc[OVER_NORM]
+        if not math.isnan(days["diff_ci_high"]) and days["diff_ci_high"] < 0:
+            avoided = -days["diff"]
+            if total["diff"] > 0:
+                line += (
+                    f" It avoids {avoided:,.0f} days a year in temporary housing beyond the 90-day norm: "
+                    f"NOK {total['diff'] / avoided:,.0f} per day avoided."
+                )
+            else:
+                line += f" It avoids {avoided:,.0f} days a year in temporary housing beyond the 90-day norm and costs less."
+        elif not math.isnan(days["diff_ci_low"]) and days["diff_ci_low"] > 0:
+            line += f" It adds {days['diff']:,.0f} days a year in temporary housing beyond the 90-day norm."
+        out.append(line)
+    return out
 
 
 def run_in_words(summary: dict) -> list[str]:
@@ -207,15 +272,15 @@ def run_in_words(summary: dict) -> list[str]:
 
     sentences = []
     if have("temp_occupancy_mean", "street_count_mean"):
+        census = (
+            f"; on a census day {m['homeless_census_count']:.0f} are homeless, {m['homeless_per_1000']:.2f} per 1,000 "
+            "inhabitants (counting people in an institution with nowhere to go)."
+            if have("homeless_census_count", "homeless_per_1000")
+            else "."
+        )
         sentences.append(
             f"On an average day {m['temp_occupancy_mean']:.0f} people are in NAV temporary housing and "
-            f"{m['street_count_mean']:.0f} on the street or a friend's sofa"
-            + (
-                f"; {m['housed_count_mean']:.0f} live in a municipal unit and {m['private_count_mean']:.0f} in "
-                "private housing."
-                if have("housed_count_mean", "private_count_mean")
-                else "."
-            )
+            f"{m['street_count_mean']:.0f} on the street or a friend's sofa" + census
         )
     if have("temp_households_over_90d_share", "temp_households_per_year", "temp_household_days_mean"):
         share = m["temp_households_over_90d_share"]
@@ -225,17 +290,15 @@ def run_in_words(summary: dict) -> list[str]:
             f"{m['temp_household_days_mean']:.0f} days each on average; {pct('temp_households_over_90d_share')} "
             f"of them pass the 90-day norm that year{one_in}."
         )
-    if have("homeless_per_1000", "homeless_census_count"):
-        sentences.append(
-            f"On a census day {m['homeless_census_count']:.0f} people are homeless, "
-            f"{m['homeless_per_1000']:.2f} per 1,000 inhabitants."
-        )
     if have("discharge_to_street_share", "readmission_within_365d_share"):
         sentences.append(
             f"{pct('discharge_to_street_share')} of discharges from treatment and prison go to the street or a "
             f"sofa, and {pct('readmission_within_365d_share')} of people discharged from treatment are back in "
-            "treatment within a year."
+            "treatment within a year"
+            + (
+                f"; the services counted cost {quantity(m['cost_total_nok_per_year'], NOK_UNIT)}."
+                if have("cost_total_nok_per_year")
+                else "."
+            )
         )
-    if have("cost_total_nok_per_year"):
-        sentences.append(f"The services counted cost {quantity(m['cost_total_nok_per_year'], NOK_UNIT)}.")
     return sentences
