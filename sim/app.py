@@ -30,7 +30,7 @@ from mesa.visualization.solara_viz import ModelController, ModelCreator, ShowSte
 from mesa.visualization.utils import update_counter
 
 from sim import config as sc
-from sim.measures.metrics import NORM_DAYS
+from sim.measures.households import NORM_DAYS
 from sim.model import HousingModel
 from sim.model.states import State
 

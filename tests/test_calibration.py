@@ -96,6 +96,31 @@ def test_report_in_the_repo_is_the_commands_output_for_the_current_baseline():
         assert c.label in text
 
 
+def test_the_shipped_accepted_set_holds_the_baseline_and_only_accepted_points():
+    """scenarios/calibration/accepted.parquet is the search's accepted set: every point inside every
+    band the acceptance rule uses, the baseline one of them (the same searched values as
+    scenarios/baseline.toml), and the report says how many points met each pattern, none of them
+    every point of the design."""
+    from sim.experiments import accepted
+
+    frame = accepted.read_accepted()
+    assert len(frame) >= 10
+    for p in cal.PATTERNS:
+        if p.accepts:
+            assert frame[p.name].apply(p.met).all(), p.name
+    assert frame["implausibility"].max() <= cal.IMPLAUSIBILITY_CUTOFF
+    base_rows = frame[frame["baseline"]]
+    assert len(base_rows) == 1
+    row = accepted.points(base_rows)[0]
+    for key, value in cs.searched_values(sc.load("baseline")).items():
+        assert row[key] == pytest.approx(value, rel=1e-12), key
+    design = pd.read_parquet(accepted.ACCEPTED_PATH.with_name("design.parquet"))
+    assert set(frame["point"]) <= set(design["point"])
+    text = REPORT.read_text(encoding="utf-8")
+    assert f"**{len(frame)} of {len(design)} points met every pattern" in text
+    assert "**no**: every point meets it" not in text
+
+
 # ----------------------------------------------------------------------------- patterns and measures
 
 

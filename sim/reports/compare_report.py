@@ -42,7 +42,8 @@ from sim.experiments.comparison import Comparison
 from sim.experiments.ensemble import ENSEMBLE_DIR, EnsembleResult
 from sim.experiments.ensemble import MANIFEST as ENSEMBLE_MANIFEST
 from sim.files import check_out_dir, replace_folder
-from sim.measures.metrics import NORM_DAYS, json_number, temporary_stay_lengths
+from sim.measures.households import NORM_DAYS
+from sim.measures.metrics import json_number, temporary_stay_lengths
 from sim.reports import ensemble_report
 from sim.reports.run_figures import STAY_BIN_DAYS
 from sim.reports.text import HEADLINE, MILLION, NOK_UNIT, PLAIN, cost_lines, findings, label
