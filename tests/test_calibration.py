@@ -31,20 +31,27 @@ REPORT = REPO / "docs" / "calibration.md"
 
 @pytest.fixture(scope="module")
 def baseline_check() -> cal.CalibrationCheck:
-    """Six replications of the baseline and of Housing First on top of it (same seeds), in this process."""
+    """Six replications of the baseline, of Housing First and of the recovery house on top of it
+    (same seeds), in this process."""
     return cal.check_baseline(sc.load("baseline"), 6, workers=1)
 
 
 def test_baseline_stays_inside_every_pattern_band(baseline_check):
-    """The baseline reproduces the published patterns together: each pattern's mean over six
-    replications lies in its band (docs/calibration.md has the full check with more replications)."""
+    """The baseline reproduces the published patterns together: the mean over six replications of
+    each pattern the acceptance rule uses lies in its band (docs/calibration.md has the full check
+    with more replications). A pattern not used to accept (F4's longest stays) is a known misfit:
+    the model's value is still below its band, and when it is not, this fails so the rule is
+    revisited."""
     results = baseline_check.results
     missed = [
         f"{r.pattern.name} = {r.estimate.mean:.4g} (band {r.pattern.low:g} to {r.pattern.high:g}, {r.pattern.source})"
         for r in results
-        if not r.met
+        if r.pattern.accepts and not r.met
     ]
     assert not missed, "the baseline drifted out of its calibration bands: " + "; ".join(missed)
+    for r in results:
+        if not r.pattern.accepts:
+            assert r.estimate.mean < r.pattern.low, (r.pattern.name, "now met: use it to accept again")
 
 
 #: Contrasts whose model difference is far smaller than the trial's, each explained by its
@@ -52,31 +59,31 @@ def test_baseline_stays_inside_every_pattern_band(baseline_check):
 #: becoming homeless (F16): in the model both arms are mostly housed a year on (about four in five),
 #: because private housing counts as housed and usual services send many homeless people on to
 #: private housing within a year, while the trial's usual arm was housed at 31 %; the difference is
-#: within about 2 points of 0 in either direction. Measuring stable housing as the trial did is
-#: the measures issue's work. When the difference grows, this fails: update it.
+#: within a few points of 0 in either direction. When the difference grows, this fails: update it.
 KNOWN_FAR_SMALLER = {"Housed 12 months after becoming homeless"}
 
 
-def test_face_validity_goes_in_the_trials_direction(baseline_check):
-    """Housing First houses people sooner than usual services (F16), and people placed in staffed
-    units relapse less than people placed in ordinary units (F17): every contrast with a trial
-    figure has the trial's direction, but for those in :data:`KNOWN_FAR_SMALLER`, whose difference
-    is under a tenth of the trial's either way. The F16 differences must also have 95% intervals
-    that exclude 0; the F17 staffed arm has only about seven placements a replication, too few for
-    that in six replications (docs/calibration.md has it with twenty). The sizes, much smaller
-    than the trials', are reported there."""
+def test_face_validity_effects_are_sized_against_the_trials(baseline_check):
+    """Housing First houses people sooner than usual services (F16), and people placed in a
+    recovery house relapse less than people placed in an ordinary unit (F17): every contrast with
+    a trial figure has the trial's direction with a 95% interval that excludes 0, and its size is
+    reported as a share of the trial's effect -- but for those in :data:`KNOWN_FAR_SMALLER`, whose
+    difference is under a tenth of the trial's either way (said so, not called a match)."""
+    from sim.reports.calibration_text import effect_text
+
     results = [r for r in baseline_check.contrasts if r.contrast.trial_policy is not None]
-    assert len(results) == 3
+    assert {r.contrast.figure for r in results} == {"F16", "F17"} and len(results) == 3
     for r in results:
         c = r.contrast
         detail = (c.label, r.policy.mean, r.usual.mean, r.difference)
+        text = effect_text(r)
+        assert "of the trial's" in text, text
         if c.label in KNOWN_FAR_SMALLER:
             trial = c.trial_policy - c.trial_usual
             assert abs(r.difference.mean) < 0.1 * abs(trial), ("no longer far smaller than the trial's: update it", *detail)
+            assert "much smaller" in text or "no clear effect" in text or "opposite" in text, text
             continue
-        assert r.same_direction, detail
-        if c.figure == "F16":
-            assert r.clear, detail
+        assert r.same_direction and r.clear, detail
 
 
 def test_report_in_the_repo_is_the_commands_output_for_the_current_baseline():

@@ -126,8 +126,7 @@ PATTERNS: tuple[Pattern, ...] = (
         *band(600.0, 70.0), "some people near 20 months (about 600 days) in 2020; sigma 70 days", "F4",
         accepts=False,
         why_not=(
-            "no point of the search met it together with the seven others: where they are met, the longest stay "
-            "in a year is about 330-390 days, not near 600 (the model's tail of long stays is too thin)"
+            "the model's tail of long temporary stays is too thin"
         ),
     ),
     Pattern(

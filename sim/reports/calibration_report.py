@@ -23,6 +23,7 @@ from sim.experiments.calibration import (
     IMPLAUSIBILITY_CUTOFF,
     PATTERNS,
     CalibrationCheck,
+    Pattern,
     PatternResult,
     fingerprint,
 )
@@ -117,9 +118,7 @@ def _search_method(result: SearchResult, base: Scenario) -> list[str]:
         "Bayesian Analysis 5(4); Andrianakis et al. 2015, PLoS Comput Biol 11(1)), that is when its mean lies "
         "outside a band. The points not ruled out are the accepted set."),
         "",
-        *(f"**Not used to accept: `{p.name}` ({p.source}).** It is checked and reported like the others, but "
-          f"{p.why_not}. Ruling points out by it would leave no point; it is a known misfit of the model."
-          for p in PATTERNS if not p.accepts),
+        *(_not_accepting(p, result) for p in PATTERNS if not p.accepts),
         "",
         ("**Rule for choosing the baseline among them:** a pattern's margin is 1 - implausibility / 3: 1 at the "
         "target, 0 at a band's edge; a point's worst margin is the smallest over the patterns. The "
@@ -128,6 +127,28 @@ def _search_method(result: SearchResult, base: Scenario) -> list[str]:
         "still meet every pattern, the one with the largest worst margin is proposed as the baseline."),
         "",
     ]  # fmt: skip
+
+
+def _not_accepting(p: Pattern, result: SearchResult) -> str:
+    """Why a pattern is not used to accept, with what the search found for it: how many points met
+    it together with every other pattern, and its range over the accepted points."""
+    t = result.table
+    others = [q for q in PATTERNS if q is not p and q.accepts]
+    met_others = t[[q.name for q in others]].apply(lambda col: col.apply(PATTERN_BY_NAME[col.name].met)).all(axis=1)
+    both = int((met_others & t[p.name].apply(p.met)).sum())
+    accepted = t.loc[t["all_met"], p.name]
+    spread = (
+        f" At the {len(accepted)} accepted points it ranges from {fmt_value(accepted.min(), p.unit)} to "
+        f"{fmt_value(accepted.max(), p.unit)} (median {fmt_value(accepted.median(), p.unit)}), against the band "
+        f"{band_text(p)}."
+        if len(accepted)
+        else ""
+    )
+    return (
+        f"**Not used to accept: `{p.name}` ({p.source}).** It is checked and reported like the others, but "
+        f"{both} of the {len(t)} points met it together with every other pattern: {p.why_not}.{spread} Ruling "
+        "points out by it would leave none; it is a known misfit of the model."
+    )
 
 
 def _parameter_table(result: SearchResult, before: Mapping[str, Any]) -> list[str]:
@@ -172,11 +193,14 @@ def _pattern_hits(result: SearchResult) -> list[str]:
             says = "**no**: no point meets it"
         others = int(met.drop(columns=p.name).all(axis=1).sum())
         lines.append(
-            f"| `{p.name}` | {band_text(p)} | {hits} of {len(cover)} | {100.0 * hits / len(cover):.0f} % | {says} | "
+            f"| `{p.name}` | {band_text(p)} | {hits} of {len(cover)} | {100.0 * hits / len(cover):.1f} % | {says} | "
             f"{others} |"
         )
     return lines
 
+
+#: Every pattern by its measure's name.
+PATTERN_BY_NAME = {p.name: p for p in PATTERNS}
 
 #: A pattern met by at least this share of the design's points rules out almost nothing.
 NEARLY_ALL = 0.99
@@ -392,7 +416,12 @@ def render_report(
         "",
         *pattern_table(results),
         "",
-        *(f"`{p.name}` is checked but not used to accept points: {p.why_not}." for p in PATTERNS if not p.accepts),
+        *(
+            f"`{p.name}` is checked but not used to accept points: no point of the search met it together with the "
+            f"others (Search, below); {p.why_not}."
+            for p in PATTERNS
+            if not p.accepts
+        ),
         "",
         verdict(results),
         "",
