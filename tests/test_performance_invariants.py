@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.measures import metrics, windows
+from sim.measures import households, metrics, windows
 from sim.model import HousingModel, hazards
 from sim.model.person import Person
 from sim.model.records import Records
@@ -127,14 +127,14 @@ def _within_plain(events: pd.DataFrame, starts: pd.DataFrame, window: float) -> 
 
 
 def _revolving_plain(admissions: pd.DataFrame, warmup: float) -> int:
-    k = metrics.REVOLVING_DOOR_ADMISSIONS
+    k = households.REVOLVING_DOOR_ADMISSIONS
     count = 0
     for _, group in admissions.groupby("person"):
         days = np.sort(group["day"].to_numpy())
         if len(days) < k:
             continue
         ends = days[k - 1 :]
-        if np.any((ends - days[: len(days) - k + 1] <= metrics.READMISSION_WINDOW) & (ends >= warmup)):
+        if np.any((ends - days[: len(days) - k + 1] <= households.REVOLVING_WINDOW_DAYS) & (ends >= warmup)):
             count += 1
     return count
 
@@ -149,7 +149,7 @@ def test_vectorised_metrics_match_the_plain_versions(seed):
     for window in (0.0, 10.0, 90.0, 365.0):
         assert int(windows.followed_within(events, starts, window).sum()) == _within_plain(events, starts, window)
     for warmup in (0.0, 200.0, 500.0):
-        assert metrics._revolving_door(events, warmup) == _revolving_plain(events, warmup)
+        assert households.revolving_door_in_window(events, warmup) == _revolving_plain(events, warmup)
 
 
 def test_metrics_accept_plain_lists_too():

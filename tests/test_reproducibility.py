@@ -99,14 +99,15 @@ def test_summary_json_has_every_metric_with_mean_ci_unit_description(runs):
 
 
 def test_run_writes_every_output_file(runs):
-    """A run writes summary.json, the three tables, scenario.resolved.toml and the three figures."""
+    """A run writes summary.json, the three tables, yearly.csv, scenario.resolved.toml and the four figures."""
     folder = runs["figures"]
     for name in ("summary.json", "replications.parquet", "spells.parquet", "states.parquet",
-                 "scenario.resolved.toml", "states.png", "temporary_stays.png", "discharge_destinations.png"):
+                 "scenario.resolved.toml", "states.png", "temporary_stays.png", "discharge_destinations.png",
+                 "yearly.png", "yearly.csv"):
         assert (folder / name).is_file(), name
     for png in folder.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(list(folder.glob("*.png"))) == 3
+    assert len(list(folder.glob("*.png"))) == 4
     assert not list((runs["again"]).glob("*.png")), "--no-figures writes no figures"
 
 

@@ -329,11 +329,6 @@ def _cross_check(s: Scenario) -> list[str]:
                 f"costs.unit_nok_per_year: no price for unit type {tname!r}; priced types are {sorted(priced)} "
                 f"(add {tname} = <NOK per unit-year>)"
             )
-    for tname in priced:
-        if tname not in s.stock.types:
-            problems.append(
-                f"costs.unit_nok_per_year.{tname}: unknown unit type; types are {sorted(s.stock.types)}"
-            )
     problems += _size_check(s)
     return problems
 

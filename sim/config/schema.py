@@ -324,7 +324,9 @@ class CostsConfig(StrictModel):
     """Unit prices in NOK, for the cost measures (``cost_<item>_nok_per_year``).
 
     Every price is a cost to the public purse per unit of use or of capacity; the scenario file
-    gives each one's source. ``unit_nok_per_year`` needs a price for every unit type of the stock.
+    gives each one's source. ``unit_nok_per_year`` needs a price for every unit type of the stock;
+    a price for a type the stock does not have is unused (the baseline prices the types that
+    scenarios add, such as ``recovery``).
     """
 
     temporary_nok_per_night: Nok
