@@ -22,8 +22,7 @@ from typing import Any, Self
 
 from benchmarks.peers import QueueRun
 from sim import config as sc
-from sim.config import DAYS_PER_YEAR
-from sim.config import Scenario
+from sim.config import DAYS_PER_YEAR, Scenario
 from sim.model import HousingModel
 
 REPO = Path(__file__).resolve().parent.parent

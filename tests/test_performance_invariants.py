@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.measures import households, metrics, windows
+from sim.measures import households, windows
 from sim.model import HousingModel, hazards
 from sim.model.person import Person
 from sim.model.records import Records
