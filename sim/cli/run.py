@@ -28,6 +28,8 @@ def _format(value: float | None, unit: str) -> str:
         return f"{value * 100:.1f} %"
     if unit == "NOK per year":
         return f"{value / 1e6:,.1f}"
+    if unit.startswith("per 1,000"):
+        return f"{value:.2f}"
     return f"{value:,.1f}"
 
 
