@@ -308,7 +308,9 @@ def test_unreachable_scheduler_is_refused_after_a_short_timeout(tmp_path):
 
 def test_ctrl_c_prints_the_resume_command_with_every_option(sweeps, tmp_path):
     """SIGINT to a running sweep: exit 130 and a resume command that keeps --workers, --no-figures and the rest."""
-    path = write_toml(tmp_path / "cluster.toml", spec(set={"run.years": 2.0, "run.warmup_days": 30.0}))
+    # Runs of 6 years (about half a second each): the 31 runs after the first take long enough that the
+    # signal always comes before the sweep ends, even on a loaded machine (2-year runs once finished first).
+    path = write_toml(tmp_path / "cluster.toml", spec(set={"run.years": 6.0, "run.warmup_days": 30.0}))
     out = tmp_path / "out"
     sweep = Sweep(tmp_path, [str(path), "--out", str(out), "--workers", "1", "--no-figures",
                              "--no-worker-timeout", "60"])  # fmt: skip
