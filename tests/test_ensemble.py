@@ -357,3 +357,15 @@ def test_headline_figure_takes_any_number_of_metrics(tmp_path, monkeypatch):
         monkeypatch.setattr(compare_report, "HEADLINE", names)
         compare_report.metrics_figure(comparison, tmp_path / f"{len(names)}.png")
         assert (tmp_path / f"{len(names)}.png").stat().st_size > 0
+
+
+def test_the_issue_command_on_the_shipped_accepted_set(tmp_path):
+    """``pathways compare baseline housing_ready housing_first --ensemble`` on the shipped accepted set
+    (scenarios/calibration/accepted.parquet), at a small size: 2 of its points, 1 replication."""
+    out = tmp_path / "out"
+    args = ["compare", "baseline", "housing_ready", "housing_first", "--ensemble", "--ensemble-points", "2", *TINY_ARGS]
+    result = runner.invoke(app, [*args, "--out", str(out), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / ENSEMBLE_CSV)
+    assert set(table["scenario"]) == {"housing_ready", "housing_first"}
+    assert (table["points"] == 2).all() and len(table) == 2 * len(HEADLINE)
