@@ -156,6 +156,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         c.stop()
 
 
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT back to its default disposition."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Sweep:
     """``pathways sweep`` running in a subprocess, its output in files."""
 
@@ -163,8 +168,10 @@ class Sweep:
         self.folder = folder
         self.stderr_path = folder / "sweep.err"
         with open(folder / "sweep.out", "wb") as out, open(self.stderr_path, "wb") as err:
+            # A pytest-xdist worker may ignore SIGINT, and an ignored signal stays ignored across exec:
+            # give the sweep the default disposition, so Ctrl-C reaches it as it would from a shell.
             self.proc = subprocess.Popen([*PATHWAYS, "sweep", *args], cwd=REPO, stdout=out, stderr=err,
-                                         start_new_session=True)  # fmt: skip
+                                         start_new_session=True, preexec_fn=_default_sigint)  # noqa: PLW1509  # fmt: skip
 
     @property
     def stderr(self) -> str:
