@@ -168,7 +168,7 @@ class Sweep:
         self.folder = folder
         self.stderr_path = folder / "sweep.err"
         with open(folder / "sweep.out", "wb") as out, open(self.stderr_path, "wb") as err:
-            # A pytest-xdist worker may ignore SIGINT, and an ignored signal stays ignored across exec:
+            # A test run started as a background job ignores SIGINT, and an ignored signal stays ignored across exec:
             # give the sweep the default disposition, so Ctrl-C reaches it as it would from a shell.
             self.proc = subprocess.Popen([*PATHWAYS, "sweep", *args], cwd=REPO, stdout=out, stderr=err,
                                          start_new_session=True, preexec_fn=_default_sigint)  # noqa: PLW1509  # fmt: skip
