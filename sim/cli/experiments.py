@@ -347,14 +347,7 @@ def _compare_resume_command(
     for item in set_ or []:
         parts += ["--set", item]
     parts += ["--out", str(Path(target).resolve())]
-    if executor != ExecutorChoice.process:
-        parts += ["--executor", executor.value]
-    if scheduler is not None:
-        parts += ["--scheduler", scheduler]
-    if workers is not None:
-        parts += ["--workers", str(workers)]
-    if no_worker_timeout != NO_WORKER_TIMEOUT:
-        parts += ["--no-worker-timeout", f"{no_worker_timeout:g}"]
+    parts += _executor_flags(executor, scheduler, workers, no_worker_timeout)
     parts.append("--resume")
     return shlex.join(parts)
 
@@ -456,6 +449,22 @@ def sweep(
         _sensitivity(target, None, None)
 
 
+def _executor_flags(
+    executor: ExecutorChoice, scheduler: str | None, workers: int | None, no_worker_timeout: float
+) -> list[str]:
+    """The executor options of a command line, each only when it differs from its default."""
+    parts: list[str] = []
+    if executor != ExecutorChoice.process:
+        parts += ["--executor", executor.value]
+    if scheduler is not None:
+        parts += ["--scheduler", scheduler]
+    if workers is not None:
+        parts += ["--workers", str(workers)]
+    if no_worker_timeout != NO_WORKER_TIMEOUT:
+        parts += ["--no-worker-timeout", f"{no_worker_timeout:g}"]
+    return parts
+
+
 def _resume_command(
     sweep_file: str,
     target: Path,
@@ -469,14 +478,7 @@ def _resume_command(
 ) -> str:
     """The command that finishes this sweep: every option it was started with, and ``--resume``."""
     parts = ["pathways", "sweep", sweep_file, "--out", str(target)]
-    if executor != ExecutorChoice.process:
-        parts += ["--executor", executor.value]
-    if scheduler is not None:
-        parts += ["--scheduler", scheduler]
-    if workers is not None:
-        parts += ["--workers", str(workers)]
-    if no_worker_timeout != NO_WORKER_TIMEOUT:
-        parts += ["--no-worker-timeout", f"{no_worker_timeout:g}"]
+    parts += _executor_flags(executor, scheduler, workers, no_worker_timeout)
     if sensitivity:
         parts.append("--sensitivity")
     if no_figures:
