@@ -161,9 +161,12 @@ def collect(only: list[str], parts: list[str], workers: int) -> dict[str, dict[s
             print(f"sensitivity: {len(out['sensitivity'])} files", flush=True)
         if "calibration" in parts:
             report = root / "calibration.md"
-            _run([*CALIBRATE, str(workers), "--out", str(report)])
+            # The accepted set and the search's runs go to the temporary folder too (the defaults are
+            # the shipped scenarios/calibration/accepted.parquet and results/calibration/search).
+            search = ["--accepted", str(root / "accepted.parquet"), "--search-dir", str(root / "search")]
+            _run([*CALIBRATE, str(workers), "--out", str(report), *search])
             # The report names its own command (with the temporary --out) and the module that wrote it.
-            text = report.read_text(encoding="utf-8").replace(str(report), "OUT")
+            text = report.read_text(encoding="utf-8").replace(str(report), "OUT").replace(str(root), "ROOT")
             text = re.sub(r"sim/[a-z_/]+\.py", "MODULE", text)
             out["calibration"] = {"calibration.md": hashlib.sha256(text.encode("utf-8")).hexdigest()}
             print("calibration: 1 file", flush=True)

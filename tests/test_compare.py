@@ -139,7 +139,7 @@ def test_compare_writes_table_figures_and_report(compare_out):
     """Table (CSV, Parquet), figures, one-page report (Markdown and self-contained HTML) and resolved scenarios."""
     out, result = compare_out
     for name in ("summary.json", "comparison.csv", "comparison.parquet", "replications.parquet", "metrics.png",
-                 "temporary_stays.png", "report.md", "report.html"):
+                 "temporary_stays.png", "report.md", "report.html", "report.pdf", "forest.png"):
         assert (out / name).is_file(), name
     assert (out / "metrics.png").stat().st_size > 10_000 and (out / "temporary_stays.png").stat().st_size > 10_000
     table = pd.read_csv(out / "comparison.csv")
@@ -152,7 +152,7 @@ def test_compare_writes_table_figures_and_report(compare_out):
     for line in summary["findings"]:
         assert line in report_md and html.escape(line) in report_html
         assert line in result.stdout
-    assert report_html.count("data:image/png;base64,") == 2, "the HTML carries its figures"
+    assert report_html.count("data:image/png;base64,") == 3, "the HTML carries its figures (forest plot, outcomes, stays)"
     assert "(base)" in report_md
     resolved = sc.load(out / "scenarios" / "housing_ready.resolved.toml")
     assert resolved.seed == 5 and resolved.run.replications == 3

@@ -25,7 +25,6 @@ from typer.testing import CliRunner
 
 from sim import config as sc
 from sim.cli import app
-from sim.config import ScenarioError
 from sim.experiments import ensemble as ens
 from sim.experiments.calibration_search import searched_values
 from sim.experiments.comparison import compare, prepare
@@ -39,10 +38,11 @@ from sim.experiments.ensemble import (
     summarise,
 )
 from sim.experiments.replications import replication_seeds
+from sim.experiments.run_store import RunStore
 from sim.experiments.sweeps import finished_runs
 from sim.measures.headline import HEADLINE
 from sim.reports import compare_report
-from sim.reports.ensemble_report import ENSEMBLE_CSV, ensemble_csv, ensemble_sentences, panels
+from sim.reports.ensemble_report import ENSEMBLE_CSV, ensemble_sentences, panels
 
 runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
@@ -221,27 +221,7 @@ def test_same_numbers_with_one_or_two_workers(trio, reference):
     pd.testing.assert_frame_equal(serial.table, reference.table)
 
 
-def test_interrupted_ensemble_resumes_to_the_same_table(trio, reference, tmp_path):
-    """Stopped after 3 runs: those files stay; resume runs only the rest; the ensemble.csv equals an uninterrupted one."""
-    out = tmp_path / ENSEMBLE_DIR
-    seen: list[int] = []
-
-    def stop_after_three(row: dict[str, Any]) -> None:
-        seen.append(row["run"])
-        if len(seen) == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_ensemble(trio, out, workers=1, on_run=stop_after_three)
-    assert finished_runs(out) == set(seen)
-    with pytest.raises(ScenarioError, match="unfinished ensemble"):
-        run_ensemble(trio, out, workers=1)
-    again: list[int] = []
-    resumed = run_ensemble(trio, out, workers=1, resume=True, on_run=lambda r: again.append(r["run"]))
-    assert resumed.resumed == 3 and sorted(again) == sorted(set(range(trio.n_runs)) - set(seen))
-    pd.testing.assert_frame_equal(resumed.runs, reference.runs)
-    a, b = ensemble_csv(resumed, tmp_path / "a.csv"), ensemble_csv(reference, tmp_path / "b.csv")
-    assert a.read_bytes() == b.read_bytes()
+# An interrupted ensemble resuming to the table of an uninterrupted one (in this process): tests/test_run_store.py.
 
 
 # ----------------------------------------------------------------------------- the command
@@ -279,16 +259,16 @@ def test_command_interrupted_then_resumed(cli_run, accepted, tmp_path, monkeypat
     """Ctrl-C after 2 saved runs: exit 130 and the command that finishes it; without --resume the folder is refused;
     the printed command finishes it, on another number of workers, with the same ensemble.csv."""
     out = tmp_path / "out"
-    write_run = ens._write_run
+    write_run = RunStore.write
     saved: list[int] = []
 
-    def interrupt_after_two(folder: Path, row: dict[str, Any], schema: Any) -> None:
-        write_run(folder, row, schema)
+    def interrupt_after_two(store: RunStore, row: dict[str, Any]) -> None:
+        write_run(store, row)
         saved.append(row["run"])
         if len(saved) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(ens, "_write_run", interrupt_after_two)
+    monkeypatch.setattr(RunStore, "write", interrupt_after_two)
     args = ["compare", "baseline", "housing_ready", "--ensemble", str(accepted), "--ensemble-points", "2", *TINY_ARGS]
     stopped = runner.invoke(app, [*args, "--out", str(out), "--workers", "1"])
     monkeypatch.undo()

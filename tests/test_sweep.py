@@ -208,26 +208,7 @@ def test_independent_seeds_differ_per_run():
 # ----------------------------------------------------------------------------- resume and kills
 
 
-def test_interrupted_sweep_resumes_to_the_same_rows(tmp_path):
-    """Stopped after 3 runs: those 3 files stay; resume runs only the rest; the rows equal an uninterrupted sweep."""
-    sweep = load_sweep(tiny_spec())
-    out = tmp_path / "out"
-    seen: list[int] = []
-
-    def stop_after_three(row: dict[str, Any]) -> None:
-        seen.append(row["run"])
-        if len(seen) == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep(sweep, out, workers=1, on_run=stop_after_three)
-    assert finished_runs(out) == set(seen)
-    assert not (out / "by_point.csv").exists(), "no summary of an unfinished sweep"
-    again: list[int] = []
-    result = run_sweep(sweep, out, workers=1, resume=True, on_run=lambda r: again.append(r["run"]))
-    assert result.resumed == 3 and sorted(again) == sorted(set(range(sweep.n_runs)) - set(seen))
-    reference = run_sweep(sweep, None, workers=1)
-    pd.testing.assert_frame_equal(result.runs, reference.runs)
+# An interrupted sweep resuming to the rows of an uninterrupted one (in this process): tests/test_run_store.py.
 
 
 def test_killed_sweep_leaves_readable_files_and_resumes(tmp_path):

@@ -3,7 +3,9 @@
 ``pathways calibrate`` (the same as ``--check-only``) runs the baseline and the ``housing_first``
 scenario, checks the baseline against the published patterns and the trials, prints the result
 and writes ``docs/calibration.md``. ``pathways calibrate --search --samples N`` first runs a
-Latin-hypercube search over the uncertain parameters and proposes values for them.
+Latin-hypercube search over the uncertain parameters and proposes values for them; the search
+saves its runs as they finish (``--search-dir``), so one stopped by Ctrl-C (exit code 130) or a
+failed Dask cluster (exit code 3) prints the command that finishes it (``--resume``).
 
 The steps are other stages' work, put together here: the search and the checks are in
 ``sim.experiments.calibration_search`` and ``sim.experiments.calibration``, the report's text in
@@ -17,7 +19,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -37,49 +39,47 @@ from sim.cli.common import (
     fail,
     out_console,
 )
-from sim.config import Scenario, ScenarioError
-from sim.experiments.accepted import ACCEPTED_PATH
-from sim.experiments.calibration import CHECK_REPLICATIONS, ContrastResult, PatternResult, check_baseline
-from sim.experiments.calibration_search import (
+from sim.cli.experiments import EXIT_INTERRUPTED, _executor_flags
+from sim.config import ScenarioError
+from sim.experiments.defaults import (
+    ACCEPTED_PATH,
+    CALIBRATION_REPORT,
+    CHECK_REPLICATIONS,
     CONFIRM_CANDIDATES,
+    SEARCH_DIR,
     SEARCH_SEED,
-    SearchResult,
-    accepted_frame,
-    search,
-    searched_values,
 )
 from sim.experiments.executors import NO_WORKER_TIMEOUT, ClusterLost
-from sim.reports.calibration_report import (
-    REPORT_PATH,
-    existing_search_section,
-    render_report,
-    search_section,
-)
-from sim.reports.calibration_text import (
-    band_text,
-    difference_interval_text,
-    effect_text,
-    fmt_difference,
-    fmt_value,
-    interval_text,
-    value_text,
-    verdict,
-)
+
+if TYPE_CHECKING:
+    from sim.config import Scenario
+    from sim.experiments.calibration import ContrastResult, PatternResult
+    from sim.experiments.calibration_search import SearchResult
+
+# The experiments and reports (SciPy, Mesa) are imported where they are used, so that
+# ``pathways --help``, ``list`` and ``validate`` do not load them.
+REPORT_PATH = CALIBRATION_REPORT
 
 
-def _command_line(options: list[tuple[str, object, object]]) -> str:
-    """The command that reproduces this report: ``pathways calibrate`` and every option whose value
-    is not the default (``(flag, value, default)`` triples; a flag with value ``True`` stands alone)."""
+def _command_args(options: list[tuple[str, object, object]]) -> list[str]:
+    """``pathways calibrate`` and every option whose value is not the default (``(flag, value,
+    default)`` triples; a flag with value ``True`` stands alone), as arguments."""
     args = ["pathways", "calibrate"]
     for flag, value, default in options:
         if value == default or value is None or value is False:
             continue
         args += [flag] if value is True else [flag, str(value)]
-    return shlex.join(args)
+    return args
+
+
+def _command_line(options: list[tuple[str, object, object]]) -> str:
+    """The command that reproduces this report (:func:`_command_args`, joined)."""
+    return shlex.join(_command_args(options))
 
 
 def _pattern_table(results: list[PatternResult], title: str) -> Table:
     """The patterns against their bands, for the terminal."""
+    from sim.reports.calibration_text import band_text, fmt_value, interval_text
     table = Table(title=title)
     for name, justify in (("pattern", "left"), ("source", "left"), ("band", "right"), ("mean", "right"),
                           ("95% CI", "right"), ("met", "center")):  # fmt: skip
@@ -93,6 +93,7 @@ def _pattern_table(results: list[PatternResult], title: str) -> Table:
 
 def _contrast_table(results: list[ContrastResult]) -> Table:
     """The face-validity contrasts, for the terminal."""
+    from sim.reports.calibration_text import difference_interval_text, effect_text, fmt_difference, fmt_value
     table = Table(title="Face validity (policy vs usual)")
     for name in ("figure", "measure", "trial", "model", "difference (95% CI)", "model effect vs trial's"):
         table.add_column(name)
@@ -109,6 +110,8 @@ def _contrast_table(results: list[ContrastResult]) -> Table:
 
 def _print_search(found: SearchResult, base: Scenario) -> None:
     """What the search found: how many points met every pattern, and the proposal or the closest point."""
+    from sim.experiments.calibration_search import searched_values
+    from sim.reports.calibration_text import value_text
     n_ok = int(found.table["all_met"].sum())
     out_console.print(
         f"Search: {n_ok} of {len(found.table)} points met every pattern (the accepted set).", highlight=False
@@ -154,14 +157,42 @@ def calibrate(
     executor: ExecutorOption = ExecutorChoice.process,
     scheduler: SchedulerOption = None,
     no_worker_timeout: NoWorkerTimeoutOption = NO_WORKER_TIMEOUT,
+    search_dir: Annotated[
+        Path, typer.Option(help="Where --search saves its runs as they finish (what --resume continues).")
+    ] = SEARCH_DIR,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="--search: continue the search in --search-dir, skipping finished runs.")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="--search: discard an unfinished search in --search-dir and start again."),
+    ] = False,
 ) -> None:
     """Check the baseline against published patterns and trials; optionally search parameters first.
 
     Writes docs/calibration.md: each pattern's source, band, mean, 95% interval and verdict; trials vs model.
+    A search saves its runs as they finish; one stopped by Ctrl-C or a failed cluster is finished with --resume.
     """
+    from sim.experiments.calibration import check_baseline
+    from sim.experiments.calibration_search import (
+        SearchPlan,
+        accepted_frame,
+        check_search_dir,
+        run_search,
+        search_progress,
+        searched_values,
+    )
+    from sim.reports.calibration_report import existing_search_section, render_report, search_section
+    from sim.reports.calibration_text import verdict
+
     check_scheduler(scheduler)
     if check_only and search_:
         fail(ScenarioError("pathways calibrate", ["--check-only and --search exclude each other"]))
+    if not search_ and (resume or overwrite):
+        used = ", ".join(flag for flag, on in (("--resume", resume), ("--overwrite", overwrite)) if on)
+        fail(ScenarioError("pathways calibrate", [f"{used}: only with --search"]))
+    if resume and overwrite:
+        fail(ScenarioError("pathways calibrate", ["--resume and --overwrite: choose one (continue, or start again)"]))
     try:
         base = scenarios.load(scenario, overrides={"run": {"years": years}} if years is not None else None)
     except ScenarioError as exc:
@@ -178,7 +209,7 @@ def calibrate(
 
         return report
 
-    command = _command_line([
+    options: list[tuple[str, object, object]] = [
         ("--check-only", check_only, False), ("--search", search_, False),
         ("--samples", samples if search_ else None, None), ("--rounds", rounds if search_ else None, None),
         ("--accepted", accepted if search_ else None, ACCEPTED_PATH),
@@ -186,7 +217,23 @@ def calibrate(
         ("--replications", replications, CHECK_REPLICATIONS),
         ("--years", years, None), ("--seed", seed, SEARCH_SEED), ("--scenario", scenario, "baseline"),
         ("--out", out, REPORT_PATH),
-    ])  # fmt: skip
+    ]  # fmt: skip
+    command = _command_line(options)
+    plan: SearchPlan | None = None
+    folder = search_dir.resolve()
+    if search_:
+        plan = SearchPlan(base, samples, search_replications, rounds=rounds, confirm_replications=replications,
+                          seed=seed)  # fmt: skip
+        problem = check_search_dir(folder, plan, resume=resume, overwrite=overwrite)
+        if problem:
+            fail(ScenarioError(f"--search-dir {folder}", [problem]))
+    # The command that finishes an interrupted search: every option it was started with, and --resume.
+    resume_command = shlex.join(
+        _command_args(options)
+        + ["--search-dir", str(folder)]
+        + _executor_flags(executor, scheduler, workers, no_worker_timeout)
+        + ["--resume"]
+    )
     search_text = existing_search_section(out)
     found: SearchResult | None = None
     # The largest batch of replications run at once (the check, a search round, the confirmations):
@@ -198,13 +245,29 @@ def calibrate(
     try:
         with executor_for(executor.value, workers=workers, scheduler=scheduler, tasks=tasks,
                           no_worker_timeout=no_worker_timeout) as pool:  # fmt: skip
-            if search_:
-                found = search(base, samples, search_replications, rounds=rounds, confirm_replications=replications,
-                               seed=seed, executor=pool, progress=progress("search"))  # fmt: skip
+            if plan is not None:
+                found = run_search(plan, folder, executor=pool, progress=progress("search"), resume=resume,
+                                   overwrite=overwrite)  # fmt: skip
             check = check_baseline(base, replications, executor=pool, progress=progress("check"))
+    except KeyboardInterrupt:
+        if plan is None:
+            raise
+        err_console.print(
+            f"interrupted: {search_progress(folder, plan)}; {out} was not changed. Finish the calibration with:\n"
+            f"  {resume_command}",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
     except ClusterLost as exc:
-        cluster_failed(f"{exc}; the calibration stopped and {out} was not changed.",
-                       "Run the same command again once the cluster works.")  # fmt: skip
+        if plan is None:
+            cluster_failed(f"{exc}; the calibration stopped and {out} was not changed.",
+                           "Run the same command again once the cluster works.")  # fmt: skip
+        cluster_failed(
+            f"{exc}; the calibration stopped and {out} was not changed.",
+            f"{search_progress(folder, plan)}. Once the cluster works again (with a scheduler at the same address, "
+            "or change --scheduler), finish the calibration with:",
+            f"  {resume_command}",
+        )
     if found is not None:
         frame = accepted_frame(found)
         accepted.parent.mkdir(parents=True, exist_ok=True)

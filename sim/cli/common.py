@@ -116,3 +116,10 @@ NoWorkerTimeoutOption = Annotated[
     float,
     typer.Option(help="Dask: stop (exit code 3) after this many seconds with no worker in the cluster.", min=1.0),
 ]
+
+#: The languages of the reports and the run's summary in words (``--lang``).
+LangChoice = Enum("LangChoice", {lang: lang for lang in ("en", "nb")}, type=str)
+LangOption = Annotated[
+    LangChoice,
+    typer.Option("--lang", help="Language of the report and the summary in words: en (English) or nb (Norwegian)."),
+]

@@ -23,6 +23,8 @@ from sim import config as scenarios
 from sim.cli.common import (
     ExecutorChoice,
     ExecutorOption,
+    LangChoice,
+    LangOption,
     NoWorkerTimeoutOption,
     SchedulerOption,
     WorkersOption,
@@ -72,6 +74,54 @@ def _ci(low: float, high: float, unit: str) -> str:
         return ""
     scale = 100.0 if unit == "share" else 1.0 / MILLION if unit == NOK_UNIT else 1.0
     return f" [{number(low * scale)}, {number(high * scale)}]"
+
+
+def comparison_tables(comparison: Comparison, width: int) -> list[Table]:
+    """The comparison's console tables for a console ``width`` columns wide: the full table if it
+    fits, else one short table per alternative (its base, its value and the difference with
+    interval, without the means' intervals), so that no column is cut."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    full = comparison_table(comparison)
+    probe = Console(width=10_000)
+    if Measurement.get(probe, probe.options, full).maximum <= width:
+        return [full]
+    return [_narrow_table(comparison, name) for name in comparison.names[1:]]
+
+
+def _narrow_table(comparison: Comparison, name: str) -> Table:
+    """One alternative against the base in short cells (``NOK 108 m``, ``-0.3 m [-2.0, 1.5]``)."""
+    from rich import box
+
+    from sim.reports.planner import marks
+    from sim.reports.text import PER_1000, interval_decimals, label, number
+
+    base = comparison.names[0]
+    table = Table(
+        title=f"{label(name)} vs {label(base)}",
+        caption="Money in NOK million a year; differences of shares in percentage points.",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("metric", no_wrap=True)
+    table.add_column(label(base), justify="right")
+    table.add_column(label(name), justify="right")
+    table.add_column("difference [95% CI]", justify="right", no_wrap=True)
+    for m in marks(comparison):
+        if m.scenario != name:
+            continue
+        d = interval_decimals(m.diff, m.low, m.high, m.unit)
+        scale = 100.0 if m.unit == "share" else 1e-6 if m.unit.startswith("NOK") else 1.0
+        diff = "-" if math.isnan(m.diff) else number(m.diff * scale, d)
+        diff = diff if diff.startswith("-") or diff in {"0", "-"} else f"+{diff}"
+        if not math.isnan(m.low):
+            diff += f" [{number(m.low * scale, d)}, {number(m.high * scale, d)}]"
+        percent = "%" if m.unit == "share" else ""
+        places = 2 if m.unit == PER_1000 else None
+        base_value, value = number(m.base * scale, places), number(m.mean * scale, places)
+        table.add_row(m.metric, base_value + percent, value + percent, diff)
+    return table
 
 
 def comparison_table(comparison: Comparison) -> Table:
@@ -154,6 +204,7 @@ def compare(
         bool,
         typer.Option("--overwrite", help="--ensemble: discard an unfinished ensemble in --out and start again."),
     ] = False,
+    lang: LangOption = LangChoice.en,
 ) -> None:
     """Compare scenarios with common random numbers: table, figures and a one-page report.
 
@@ -167,6 +218,7 @@ def compare(
     from sim.experiments.comparison import distinct_names, prepare
     from sim.files import RESULTS_DIR, check_out_dir
     from sim.reports.compare_report import write_comparison
+    from sim.reports.planner import verdicts
     from sim.reports.text import findings
 
     check_scheduler(scheduler)
@@ -209,6 +261,7 @@ def compare(
     resume_command = _compare_resume_command(
         names, accepted, ensemble_points, replications=replications, seed=seed, years=years, set_=set_,
         target=target, workers=workers, executor=executor, scheduler=scheduler, no_worker_timeout=no_worker_timeout,
+        lang=lang.value,
     )  # fmt: skip
     if plan is not None:
         out_console.print(plan.describe(), highlight=False)
@@ -239,9 +292,12 @@ def compare(
             f"  {resume_command}",
         )
     elapsed = time.perf_counter() - started
-    written = write_comparison(comparison, target, ensembled)
-    out_console.print(comparison_table(comparison))
-    for line in findings(comparison):
+    written = write_comparison(comparison, target, ensembled, lang=lang.value)
+    for table in comparison_tables(comparison, out_console.width):
+        out_console.print(table)
+    for line in verdicts(comparison, lang.value):
+        out_console.print(line, highlight=False, markup=False, soft_wrap=True)
+    for line in findings(comparison, lang.value):
         out_console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)
     for note in comparison.notes:
         err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
@@ -253,7 +309,7 @@ def compare(
         + f" in {elapsed:.1f} s (wall clock).",
         highlight=False,
     )
-    listed = "report.html, report.md, comparison.csv" + (", ensemble.csv" if ensembled is not None else "")
+    listed = "report.pdf, report.html, report.md, comparison.csv" + (", ensemble.csv" if ensembled is not None else "")
     out_console.print(f"Report, table and figures written to {written} ({listed})", highlight=False)
 
 
@@ -331,6 +387,7 @@ def _compare_resume_command(
     executor: ExecutorChoice,
     scheduler: str | None,
     no_worker_timeout: float,
+    lang: str = "en",
 ) -> str:
     """The command that finishes an ensemble comparison: every option it was started with, and ``--resume``."""
     parts = ["pathways", "compare", *names, "--ensemble"]
@@ -348,6 +405,8 @@ def _compare_resume_command(
         parts += ["--set", item]
     parts += ["--out", str(Path(target).resolve())]
     parts += _executor_flags(executor, scheduler, workers, no_worker_timeout)
+    if lang != "en":
+        parts += ["--lang", lang]
     parts.append("--resume")
     return shlex.join(parts)
 

@@ -32,9 +32,8 @@ from sim.cli.common import (
     out_console,
 )
 from sim.config import ScenarioError
+from sim.experiments.defaults import FULL_REPLICATIONS, SPEC_PATH
 from sim.experiments.executors import NO_WORKER_TIMEOUT, ClusterLost
-from sim.experiments.face_validity import FULL_REPLICATIONS, SPEC_PATH, assess, build, load_spec
-from sim.reports.face_validity_report import render
 
 REPORT_PATH = Path("docs") / "face_validity.md"
 
@@ -57,6 +56,10 @@ def face_validity(
 
     Each package's levers are also run alone. Verdicts are computed from paired differences.
     """
+    # Loaded here, not at the top: ``pathways --help``, ``list`` and ``validate`` need neither.
+    from sim.experiments.face_validity import assess, build, load_spec
+    from sim.reports.face_validity_report import render
+
     check_scheduler(scheduler)
     if out.exists() and not out.is_file():
         fail(ScenarioError(f"--out {out}", ["is not a file"]))

@@ -23,9 +23,8 @@ import pandas as pd
 
 from sim import config as scenarios
 from sim.config import Scenario
+from sim.experiments.defaults import ACCEPTED_PATH
 
-#: The shipped accepted set.
-ACCEPTED_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "calibration" / "accepted.parquet"
 #: Columns of an accepted-set file that are not parameters.
 POINT = "point"
 BASELINE = "baseline"

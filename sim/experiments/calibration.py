@@ -35,10 +35,6 @@ from sim.experiments.executors import borrowed, open_executor, run_tasks
 from sim.experiments.replications import measure_replication, replication_seeds
 from sim.measures.statistics import Interval, mean_ci
 
-#: Replications of the check runs (the baseline and ``housing_first``) and of a search's confirmations.
-CHECK_REPLICATIONS = 20
-
-
 # ----------------------------------------------------------------------------- patterns
 
 

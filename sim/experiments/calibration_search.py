@@ -6,37 +6,59 @@
   best point so far; the points where every pattern (``sim.experiments.calibration.PATTERNS``)
   falls in its band are confirmed with more replications and one is chosen by
   :func:`choose_point`'s rule.
+
+A search given a folder (``out``; ``pathways calibrate --search`` uses ``--search-dir``,
+default ``results/calibration/search``) saves every replication the moment it finishes, in a
+run store (:mod:`sim.experiments.run_store`)::
+
+    manifest.json              what the search is (:class:`SearchPlan`) and its fingerprint
+    runs/run-0000042.parquet   one row per finished replication: ``run``, ``stage``
+                               (``screening`` or ``confirmation``), ``round``, ``point`` (its row
+                               in the search table), ``replication``, ``seed`` and each pattern's value
+
+Replication ``r`` of the ``i``-th point of round ``k`` is run ``(k * samples + i) *
+replications + r``; replication ``r`` of the ``c``-th confirmed candidate is run
+``rounds * samples * replications + c * confirm_replications + r``. A later round's points
+and the candidates depend only on the rows of the runs before them, so ``resume=True`` runs
+only the missing replications, round by round, and the search's tables are computed from the
+same rows whatever the executor, the number of workers or how often the search was interrupted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.stats import qmc
 
 from sim import config as scenarios
-from sim.config import Scenario
+from sim.config import Scenario, ScenarioError
 from sim.experiments.calibration import (
-    CHECK_REPLICATIONS,
     IMPLAUSIBILITY_CUTOFF,
     PATTERNS,
     PatternResult,
     all_met,
     check_patterns,
-    evaluate_many,
     pattern_means,
     worst_margin,
 )
+from sim.experiments.defaults import CHECK_REPLICATIONS, CONFIRM_CANDIDATES, SEARCH_SEED
+from sim.experiments.replications import measure_replication, replication_seeds
+from sim.experiments.run_store import RunStore, check_store_dir, finished_runs, read_manifest, run_missing
 
-SEARCH_SEED = 20240917  # the Latin hypercube's seed: the search is repeatable
-#: How many of the screened points that met every band are confirmed, at most.
-CONFIRM_CANDIDATES = 5
+SEARCH_FORMAT = 1  # the layout of a search's folder
+SCREENING, CONFIRMATION = "screening", "confirmation"
+ID_COLUMNS = ("run", "stage", "round", "point", "replication", "seed")
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,130 @@ def _score(frame: pd.DataFrame) -> dict[str, Any]:
     return {**means, "all_met": all_met(means), "worst_margin": worst_margin(means)}
 
 
+@dataclass(frozen=True, eq=False)
+class SearchPlan:
+    """Everything that determines a search's runs (see :func:`search` for what each setting does).
+
+    Attributes:
+        base: The baseline scenario.
+        samples: Points per round.
+        replications: Replications per screened point.
+        rounds: Rounds of screening.
+        zoom: How much narrower each later round's box is.
+        confirm: How many candidates to confirm, at most.
+        confirm_replications: Replications of each confirmation.
+        seed: The Latin hypercube's seed (round ``k`` uses ``seed + k``).
+    """
+
+    base: Scenario
+    samples: int
+    replications: int
+    rounds: int = 1
+    zoom: float = 0.5
+    confirm: int = CONFIRM_CANDIDATES
+    confirm_replications: int = CHECK_REPLICATIONS
+    seed: int = SEARCH_SEED
+
+    @property
+    def screening_runs(self) -> int:
+        """Replications of the screening: rounds x samples x replications."""
+        return self.rounds * self.samples * self.replications
+
+    @property
+    def max_runs(self) -> int:
+        """Replications of the whole search, at most (fewer when fewer points can be confirmed)."""
+        return self.screening_runs + self.confirm * self.confirm_replications
+
+    def screening_run(self, k: int, i: int, r: int) -> int:
+        """The run index of replication ``r`` of the ``i``-th point of round ``k``."""
+        return (k * self.samples + i) * self.replications + r
+
+    def confirmation_run(self, c: int, r: int) -> int:
+        """The run index of replication ``r`` of the ``c``-th confirmed candidate."""
+        return self.screening_runs + c * self.confirm_replications + r
+
+    def to_manifest(self) -> dict[str, Any]:
+        """What the search is, as plain JSON data (``n_runs``: at most :attr:`max_runs`)."""
+        return {
+            "kind": "calibration search",
+            "base": self.base.name,
+            "samples": self.samples,
+            "replications": self.replications,
+            "rounds": self.rounds,
+            "zoom": self.zoom,
+            "confirm": self.confirm,
+            "confirm_replications": self.confirm_replications,
+            "seed": self.seed,
+            "scenario_seed": self.base.seed,
+            "parameters": [asdict(p) for p in SEARCH_SPACE],
+            "patterns": [{"name": p.name, "low": p.low, "high": p.high, "accepts": p.accepts} for p in PATTERNS],
+            "screening_runs": self.screening_runs,
+            "n_runs": self.max_runs,
+        }
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of everything that determines the runs' rows: the settings, the base scenario,
+        the searched ranges and the patterns' bands (which steer the later rounds)."""
+        data = {**self.to_manifest(), "scenario_data": self.base.to_dict()}
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_schema() -> pa.Schema:
+    """The Arrow schema of a search's run files."""
+    fields = [pa.field(name, pa.string() if name == "stage" else pa.int64()) for name in ID_COLUMNS]
+    fields += [pa.field(p.name, pa.float64()) for p in PATTERNS]
+    return pa.schema(fields)
+
+
+def check_search_dir(
+    folder: Path | str, plan: SearchPlan, *, resume: bool = False, overwrite: bool = False
+) -> str | None:
+    """Why ``folder`` cannot take this search's runs, or ``None`` if it can.
+
+    A new or empty folder is fine; a file, or a folder with other files and no
+    ``manifest.json``, is refused (even with ``overwrite``). A finished search is earlier output:
+    it is replaced (kept with ``resume`` if it is this same search). An unfinished one is kept:
+    ``resume`` finishes it if it is this same search (same fingerprint), ``overwrite`` discards it.
+    """
+    if resume and overwrite:
+        return "--resume and --overwrite: choose one (continue, or start again)"
+    return check_store_dir(
+        folder,
+        plan.fingerprint,
+        resume=resume,
+        overwrite=overwrite,
+        unfinished="holds an unfinished calibration search ({done} of at most {total} runs done)",
+        different=(
+            "holds a different calibration search ({done} of at most {total} runs done; its samples, rounds, "
+            "replications, seed, baseline, searched ranges or pattern bands differ)"
+        ),
+        replace_finished=True,
+        what="search's runs",
+        option="--search-dir",
+    )
+
+
+def search_progress(folder: Path | str, plan: SearchPlan | None = None) -> str:
+    """``k of at most n search runs are saved in FOLDER`` (for the message of an interrupted search);
+    ``n`` is the folder's, or ``plan``'s before the folder was started."""
+    folder = Path(folder).resolve()
+    total = (read_manifest(folder) or {}).get("n_runs", plan.max_runs if plan is not None else "?")
+    return f"{len(finished_runs(folder))} of at most {total} search runs are saved in {folder}"
+
+
+def _search_job(run: int, scenario: Scenario, seed: int) -> dict[str, float]:
+    """One replication of a search (a task for an executor): each pattern's value."""
+    values = measure_replication(scenario, seed, patterns=True)
+    return {p.name: _number(values[p.name]) for p in PATTERNS}
+
+
+def _number(value: Any) -> float:
+    """A measure as a float (``nan`` for a missing one)."""
+    return math.nan if value is None else float(value)
+
+
 def search(
     base: Scenario,
     samples: int,
@@ -247,6 +393,9 @@ def search(
     workers: int | None = None,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
+    out: Path | str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> SearchResult:
     """Latin-hypercube search over :data:`SEARCH_SPACE` around ``base``.
 
@@ -267,39 +416,110 @@ def search(
         confirm: How many candidates to confirm, at most.
         confirm_replications: Replications of each confirmation.
         seed: The Latin hypercube's seed (round ``k`` uses ``seed + k``).
-        workers: Processes of a local pool (see ``evaluate_many``); ignored with ``executor``.
+        workers: Processes of a local pool (default: the number of cores; 1 runs here);
+            ignored with ``executor``.
         executor: Run on this executor instead; it is left open.
-        progress: Called with (done, total) replications.
+        progress: Called with (done, total) replications after each one (``total`` counts
+            every confirmation the search may run).
+        out: A folder to save every replication in as it finishes (:func:`run_search`);
+            ``None`` keeps them in memory only (no resume).
+        resume: Continue the search already in ``out`` (it must be the same search).
+        overwrite: Discard an unfinished search in ``out`` and start again.
 
     Returns:
         Every screened point, the confirmations and the choice.
     """
-    rows: list[dict[str, Any]] = []
-    total = samples * rounds * replications + confirm * confirm_replications
-    done = 0
+    plan = SearchPlan(base, samples, replications, rounds, zoom, confirm, confirm_replications, seed)
+    return run_search(
+        plan, out, workers=workers, executor=executor, progress=progress, resume=resume, overwrite=overwrite
+    )
 
-    def step(n: int, _total: int) -> None:
-        if progress is not None:
-            progress(done + n, total)
 
-    for k in range(rounds):
+def run_search(
+    plan: SearchPlan,
+    out: Path | str | None = None,
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> SearchResult:
+    """Run every replication of ``plan`` not finished yet, saving each as it finishes; see :func:`search`.
+
+    Raises:
+        ScenarioError: ``out`` cannot take the runs (:func:`check_search_dir`); nothing is written.
+    """
+    store: RunStore | None = None
+    rows: dict[int, dict[str, Any]] = {}
+    if out is not None:
+        path = Path(out).resolve()
+        problem = check_search_dir(path, plan, resume=resume, overwrite=overwrite)
+        if problem:
+            raise ScenarioError(f"--search-dir {path}", [problem])
+        store = RunStore(path, run_schema())
+        manifest = {"format": SEARCH_FORMAT, "fingerprint": plan.fingerprint, **plan.to_manifest()}
+        done = store.start(manifest, discard=not resume)
+        if done:
+            rows = {int(row["run"]): row for row in store.read().to_dict("records") if row["run"] in done}
+    base = plan.base
+
+    def measure(
+        batch: list[tuple[Scenario, dict[str, Any]]], reps: int, first_run: Callable[[int], int]
+    ) -> list[pd.DataFrame]:
+        """Run the missing replications of each ``(scenario, its columns)`` of ``batch`` (the ``slot``-th's
+        first run is ``first_run(slot)``); return each one's pattern values, one row per replication."""
+        seeds = replication_seeds(base.seed, reps)
+        meta: dict[int, dict[str, Any]] = {}
+        tasks = []
+        for slot, (scenario, ids) in enumerate(batch):
+            for r, seed in enumerate(seeds):
+                run = first_run(slot) + r
+                meta[run] = {**ids, "replication": r, "seed": seed}
+                if run not in rows:
+                    tasks.append((run, scenario, seed))
+
+        def make_row(task: tuple[int, Scenario, int], values: dict[str, float]) -> dict[str, Any]:
+            return {"run": task[0], **meta[task[0]], **values}
+
+        def saved(row: dict[str, Any]) -> None:
+            rows[row["run"]] = row
+            if progress is not None:
+                progress(len(rows), plan.max_runs)
+
+        run_missing(_search_job, tasks, make_row, store=store, executor=executor, workers=workers,
+                    n_tasks=len(tasks), on_row=saved)  # fmt: skip
+        names = [p.name for p in PATTERNS]
+        return [
+            pd.DataFrame([{n: float(rows[first_run(slot) + r][n]) for n in names} for r in range(reps)], columns=names)
+            for slot in range(len(batch))
+        ]
+
+    table_rows: list[dict[str, Any]] = []
+    for k in range(plan.rounds):
         box = None
         if k > 0:
-            best = max(rows, key=lambda r: r["worst_margin"])
-            box = zoom_box(SEARCH_SPACE, best, zoom**k)
-        points = latin_hypercube(SEARCH_SPACE, samples, seed + k, box)
-        runs = [apply_point(base, p) for p in points]
-        frames = evaluate_many(runs, replications, face=False, workers=workers, executor=executor, progress=step)
-        done += len(runs) * replications
-        rows += [{"round": k, **point, **_score(frame)} for point, frame in zip(points, frames, strict=True)]
-    table = pd.DataFrame(rows)
+            best = max(table_rows, key=lambda r: r["worst_margin"])
+            box = zoom_box(SEARCH_SPACE, best, plan.zoom**k)
+        points = latin_hypercube(SEARCH_SPACE, plan.samples, plan.seed + k, box)
+        batch = [
+            (apply_point(base, p), {"stage": SCREENING, "round": k, "point": k * plan.samples + i})
+            for i, p in enumerate(points)
+        ]
+        frames = measure(batch, plan.replications, lambda i, k=k: plan.screening_run(k, i, 0))
+        table_rows += [{"round": k, **point, **_score(frame)} for point, frame in zip(points, frames, strict=True)]
+    table = pd.DataFrame(table_rows)
 
     ok = table[table["all_met"]].sort_values("worst_margin", ascending=False, kind="stable")
-    candidates = [int(i) for i in ok.index[:confirm]]
-    runs = [apply_point(base, _table_point(table, i)) for i in candidates]
-    confirmations = evaluate_many(
-        runs, confirm_replications, face=False, workers=workers, executor=executor, progress=step
-    )
+    candidates = [int(i) for i in ok.index[: plan.confirm]]
+    if store is not None:  # the number of runs is known now: the search is finished when they are done
+        n_runs = plan.screening_runs + len(candidates) * plan.confirm_replications
+        store.write_manifest({**(store.manifest() or {}), "n_runs": n_runs, "candidates": candidates})
+    batch = [
+        (apply_point(base, _table_point(table, i)), {"stage": CONFIRMATION, "round": -1, "point": i})
+        for i in candidates
+    ]
+    confirmations = measure(batch, plan.confirm_replications, lambda c: plan.confirmation_run(c, 0))
     frames = dict(zip(candidates, confirmations, strict=True))
     confirmed = pd.DataFrame([_score(frames[i]) for i in candidates], index=pd.Index(candidates, dtype=int))
     return SearchResult(
@@ -308,10 +528,10 @@ def search(
         frames=frames,
         chosen=choose_point(confirmed) if candidates else None,
         closest=int(table["worst_margin"].idxmax()),
-        samples=samples,
-        rounds=rounds,
-        zoom=zoom,
-        replications=replications,
-        confirm_replications=confirm_replications,
-        seed=seed,
+        samples=plan.samples,
+        rounds=plan.rounds,
+        zoom=plan.zoom,
+        replications=plan.replications,
+        confirm_replications=plan.confirm_replications,
+        seed=plan.seed,
     )

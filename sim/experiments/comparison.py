@@ -163,7 +163,7 @@ def paired_differences(base: pd.DataFrame, alt: pd.DataFrame) -> dict[str, dict[
     if list(base["seed"]) != list(alt["seed"]):
         raise ValueError("paired differences need the same replication seeds in both scenarios")
     diff = alt[list(METRICS)].reset_index(drop=True) - base[list(METRICS)].reset_index(drop=True)
-    return summarise(diff)
+    return summarise(diff, bounded=False)
 
 
 def _nan(value: float | None) -> float:

@@ -15,7 +15,7 @@ and the share of points where the alternative is better than the base
 (:func:`sim.measures.headline.better_sign`; a difference of exactly 0 is not better; for a
 metric with no better direction, the share of points where it is higher).
 
-Runs are saved like a sweep's (:mod:`sim.experiments.sweeps`), in the ensemble's folder
+Runs are saved like a sweep's, in a run store (:mod:`sim.experiments.run_store`): the ensemble's folder
 (``pathways compare --ensemble`` uses ``OUT/ensemble``)::
 
     manifest.json              what was run (scenarios, points, seed, replications, metrics) and its fingerprint
@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -49,19 +48,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import config as scenarios
-from sim import files
 from sim.config import Scenario, ScenarioError
 from sim.experiments.accepted import ACCEPTED_PATH, POINT, on_point, overridden, parameter_keys, read_accepted
 from sim.experiments.accepted import points as point_values
 from sim.experiments.replications import replication_seeds
-from sim.experiments.sweeps import finished_runs
+from sim.experiments.run_store import (
+    MANIFEST,  # noqa: F401 - also this module's name (sim.reports.compare_report reads it)
+    RunStore,
+    check_store_dir,
+    read_manifest,  # noqa: F401 - also this module's name
+    run_missing,
+    sorted_runs,
+)
 from sim.measures.headline import HEADLINE, better_sign
 from sim.measures.metrics import METRICS
 
 #: The ensemble's folder inside the output folder of ``pathways compare --ensemble``.
 ENSEMBLE_DIR = "ensemble"
-MANIFEST = "manifest.json"
-RUNS_DIR = "runs"
 POINTS = "points.parquet"
 FORMAT = 1  # the layout of an ensemble's folder
 #: The seed of the random subset of points (``--ensemble-points N``): the same N give the same points.
@@ -338,15 +341,6 @@ def points_table(ensemble: Ensemble) -> pd.DataFrame:
     return pd.DataFrame([{POINT: p, **values} for p, values in zip(ensemble.point_ids, ensemble.points, strict=True)])
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The ``manifest.json`` of an ensemble's folder, or ``None`` if there is no readable one."""
-    try:
-        data = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def check_ensemble_dir(
     folder: Path, ensemble: Ensemble, *, resume: bool = False, overwrite: bool = False
 ) -> str | None:
@@ -357,66 +351,38 @@ def check_ensemble_dir(
     ``resume`` if it is this same ensemble). An unfinished one is kept: ``resume`` finishes it if
     it is this same ensemble (same fingerprint), ``overwrite`` discards it.
     """
-    folder = Path(folder)
     if resume and overwrite:
         return "--resume and --overwrite: choose one (continue, or start again)"
-    problem = files.check_out_dir(folder, marker=MANIFEST, what="ensemble's runs")
-    if problem is not None or not folder.is_dir() or not any(folder.iterdir()):
-        return problem
-    manifest = read_manifest(folder)
-    if manifest is None:
-        return f"is a folder with other files in it (no readable {MANIFEST}); choose a new or empty folder"
-    if overwrite:
-        return None
-    done, total = len(finished_runs(folder)), manifest.get("n_runs")
-    same = manifest.get("fingerprint") == ensemble.fingerprint
-    if resume and not same:
-        return (
-            f"holds a different ensemble ({done} of {total} runs done; its scenarios, points, seed, replications "
-            "or metrics differ); choose another --out, or --overwrite to discard it"
-        )
-    if not resume and done < (total if isinstance(total, int) else 0):
-        return (
-            f"holds an unfinished ensemble ({done} of {total} runs done); add --resume to finish it, "
-            "or --overwrite to discard it and start again"
-        )
-    return None
+    return check_store_dir(
+        folder,
+        ensemble.fingerprint,
+        resume=resume,
+        overwrite=overwrite,
+        unfinished="holds an unfinished ensemble ({done} of {total} runs done)",
+        different=(
+            "holds a different ensemble ({done} of {total} runs done; its scenarios, points, seed, replications "
+            "or metrics differ)"
+        ),
+        replace_finished=True,
+        what="ensemble's runs",
+    )
 
 
-def _start_folder(folder: Path, ensemble: Ensemble, resume: bool) -> set[int]:
-    """Create (or reopen, with ``resume``) the ensemble's folder; return the runs already finished."""
-    if not resume and read_manifest(folder) is not None:
-        shutil.rmtree(folder)
-    (folder / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    for stale in (folder / RUNS_DIR).glob(".*.tmp"):  # left by a kill in the middle of a write
-        stale.unlink(missing_ok=True)
-    manifest = {"format": FORMAT, "fingerprint": ensemble.fingerprint, **ensemble.to_manifest()}
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
-    files.atomic_write(folder / MANIFEST, lambda fh: fh.write(text.encode()))
+def _start_folder(folder: Path, ensemble: Ensemble, resume: bool) -> tuple[RunStore, set[int]]:
+    """Create (or reopen, with ``resume``) the ensemble's folder; return its store and the runs already finished."""
+    store = RunStore(folder, schema(ensemble))
     table = pa.Table.from_pandas(points_table(ensemble), preserve_index=False)
-    files.atomic_write(folder / POINTS, lambda fh: pq.write_table(table, fh))
-    return {run for run in finished_runs(folder) if run < ensemble.n_runs}
-
-
-def _write_run(folder: Path, row: dict[str, Any], arrow_schema: pa.Schema) -> None:
-    """One finished run's row as ``runs/run-NNNNNNN.parquet``, written atomically."""
-    table = pa.Table.from_pylist([row], schema=arrow_schema)
-    files.atomic_write(folder / RUNS_DIR / f"run-{row['run']:07d}.parquet", lambda fh: pq.write_table(table, fh))
+    done = store.start(
+        {"format": FORMAT, "fingerprint": ensemble.fingerprint, **ensemble.to_manifest()},
+        discard=not resume,
+        extra={POINTS: lambda fh: pq.write_table(table, fh)},
+    )
+    return store, done
 
 
 def read_runs(folder: Path | str, ensemble: Ensemble) -> pd.DataFrame:
     """Every finished run saved in ``folder``, one row each, sorted by run."""
-    folder = Path(folder)
-    arrow_schema = schema(ensemble)
-    if not finished_runs(folder):
-        return arrow_schema.empty_table().to_pandas()
-    table = pq.read_table(folder / RUNS_DIR, schema=arrow_schema)
-    return _sorted(table.to_pandas())
-
-
-def _sorted(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs in run order."""
-    return runs.sort_values("run", kind="stable").reset_index(drop=True)
+    return RunStore(folder, schema(ensemble)).read()
 
 
 # ----------------------------------------------------------------------------- running
@@ -504,51 +470,55 @@ def run_ensemble(
     Raises:
         ScenarioError: ``out`` cannot take the runs (:func:`check_ensemble_dir`); nothing is written.
     """
-    from sim.experiments.executors import borrowed, open_executor, progress_bar, run_tasks
+    from sim.experiments.executors import progress_bar
 
     path = Path(out).resolve() if out is not None else None
+    store: RunStore | None = None
     done: set[int] = set()
     rows: list[dict[str, Any]] = []
     if path is not None:
         problem = check_ensemble_dir(path, ensemble, resume=resume, overwrite=overwrite)
         if problem:
             raise ScenarioError(f"--out {path}", [problem])
-        done = _start_folder(path, ensemble, resume and not overwrite)
+        store, done = _start_folder(path, ensemble, resume and not overwrite)
     resumed = len(done)
     todo = [run for run in range(ensemble.n_runs) if run not in done]
     arrow_schema = schema(ensemble)
     names = ensemble.names
 
+    def make_row(task: tuple[int, Ensemble, int], metrics: dict[str, float]) -> dict[str, Any]:
+        run, _, seed = task
+        point, slot, replication = ensemble.locate(run)
+        return {
+            "run": run,
+            "point": ensemble.point_ids[point],
+            "scenario": names[slot],
+            "replication": replication,
+            "seed": seed,
+            **metrics,
+        }
+
     bar = progress_bar(
         total=ensemble.n_runs, initial=resumed, desc="ensemble", unit="run", disable=not progress, smoothing=0.05
     )
+
+    def saved(row: dict[str, Any]) -> None:
+        if store is None:
+            rows.append(row)
+        bar.update()
+        if on_run is not None:
+            on_run(row)
+
     try:
-        pool_cm = open_executor("process", workers=workers, tasks=len(todo)) if executor is None else borrowed(executor)
-        with pool_cm as pool:
-            for (run, _, seed), metrics in run_tasks(pool, _ensemble_job, _tasks(ensemble, todo)):
-                point, slot, replication = ensemble.locate(run)
-                row = {
-                    "run": run,
-                    "point": ensemble.point_ids[point],
-                    "scenario": names[slot],
-                    "replication": replication,
-                    "seed": seed,
-                    **metrics,
-                }
-                if path is not None:
-                    _write_run(path, row, arrow_schema)
-                else:
-                    rows.append(row)
-                bar.update()
-                if on_run is not None:
-                    on_run(row)
+        run_missing(_ensemble_job, _tasks(ensemble, todo), make_row, store=store, executor=executor, workers=workers,
+                    n_tasks=len(todo), on_row=saved)  # fmt: skip
     finally:
         bar.close()
 
-    if path is not None:
-        runs = read_runs(path, ensemble)
+    if store is not None:
+        runs = store.read()
     else:
-        runs = _sorted(pa.Table.from_pylist(rows, schema=arrow_schema).to_pandas())
+        runs = sorted_runs(pa.Table.from_pylist(rows, schema=arrow_schema).to_pandas())
     return summarise(ensemble, runs, path, resumed)
 
 

@@ -28,13 +28,10 @@ from pydantic import Field, ValidationError
 from sim import config as sc
 from sim.config import Scenario, ScenarioError, StrictModel
 from sim.experiments.calibration import ContrastResult, evaluate_many, face_validity
+from sim.experiments.defaults import FULL_REPLICATIONS, SPEC_PATH
 from sim.measures.metrics import METRICS
 from sim.measures.statistics import Interval, mean_ci
 
-#: The expectations shipped with the model.
-SPEC_PATH = sc.SCENARIO_DIR / "checks" / "face_validity.toml"
-#: Replications of the committed table (the issue's "20 replications").
-FULL_REPLICATIONS = 20
 #: Keys that name or describe a scenario rather than change the model.
 NOT_LEVERS = ("name", "description")
 

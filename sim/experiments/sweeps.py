@@ -11,20 +11,17 @@ A sweep's output folder::
                            :mod:`sim.reports.sweep_figures`, which ``pathways sweep`` and
                            ``sim.sweep`` call after :func:`run_sweep`)
 
-Each run's file is written to a hidden temporary file and moved into place with
-``os.replace``, so a kill at any moment loses at most the runs in flight and never leaves a
-partial file where a reader looks (readers skip names starting with ``.``). ``resume=True``
-skips the runs whose files exist. Every run's seed depends only on the sweep seed and the run's
-index (:meth:`~sim.experiments.designs.Sweep.run_seed`), so the rows are the same whatever the executor,
-the number of workers, or how often the sweep was interrupted.
+The folder is a run store (:mod:`sim.experiments.run_store`): each run's file is written to a
+hidden temporary file and moved into place with ``os.replace``, so a kill at any moment loses at
+most the runs in flight and never leaves a partial file where a reader looks (readers skip names
+starting with ``.``). ``resume=True`` skips the runs whose files exist. Every run's seed depends
+only on the sweep seed and the run's index (:meth:`~sim.experiments.designs.Sweep.run_seed`), so
+the rows are the same whatever the executor, the number of workers, or how often the sweep was
+interrupted.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -38,13 +35,21 @@ import pyarrow.parquet as pq
 from sim import files
 from sim.config import ScenarioError
 from sim.experiments.designs import Sweep
+from sim.experiments.run_store import (
+    MANIFEST,
+    RUNS_DIR,  # noqa: F401 - also this module's name, for its readers
+    RunStore,
+    check_store_dir,
+    finished_runs,
+    read_manifest,
+    read_rows,
+    run_missing,
+    sorted_runs,
+)
 
-MANIFEST = "manifest.json"
-RUNS_DIR = "runs"
 POINTS = "points.parquet"
 BY_POINT = "by_point"
 FORMAT = 1  # the layout of a sweep's folder; open_results refuses any other
-_PART = re.compile(r"^run-(\d+)\.parquet$")
 _ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 ID_COLUMNS = ("run", "point", "replication", "seed")
 
@@ -129,65 +134,32 @@ def check_sweep_out_dir(out: Path, sweep: Sweep, *, resume: bool = False, overwr
     folder holding this same sweep (same fingerprint) is fine with ``resume``; a folder holding
     any sweep is fine with ``overwrite`` (it is replaced).
     """
-    out = Path(out)
-    problem = files.check_out_dir(out, marker=MANIFEST)
-    if problem is not None or not out.is_dir() or not any(out.iterdir()):
-        return problem
-    manifest = _read_manifest(out)
-    if manifest is None:
-        return f"is a folder with other files in it (no {MANIFEST}); choose a new or empty folder"
-    if overwrite:
-        return None
-    done = len(finished_runs(out))
-    if not resume:
-        return (
-            f"already holds sweep {manifest.get('name')!r} ({done} of {manifest.get('n_runs')} runs done); "
-            "add --resume to finish it, or --overwrite to discard it and start again"
-        )
-    if manifest.get("fingerprint") != sweep.fingerprint:
-        return (
-            f"holds a different sweep ({manifest.get('name')!r}: its design, parameters, seed, metrics or base "
-            "scenario differ from this file's); choose another --out, or --overwrite to discard it"
-        )
-    return None
+    return check_store_dir(
+        out,
+        sweep.fingerprint,
+        resume=resume,
+        overwrite=overwrite,
+        unfinished="already holds sweep {name!r} ({done} of {total} runs done)",
+        different=(
+            "holds a different sweep ({name!r}: its design, parameters, seed, metrics or base "
+            "scenario differ from this file's)"
+        ),
+    )
 
 
-def _read_manifest(out: Path) -> dict[str, Any] | None:
-    """The ``manifest.json`` in ``out``, or ``None`` if there is no readable one."""
-    try:
-        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def finished_runs(out: Path) -> set[int]:
-    """Indices of the runs whose files are in ``out/runs``."""
-    folder = Path(out) / RUNS_DIR
-    if not folder.is_dir():
-        return set()
-    return {int(m.group(1)) for name in os.listdir(folder) if (m := _PART.match(name))}
-
-
-def _start_folder(out: Path, sweep: Sweep, overwrite: bool) -> set[int]:
-    """Create (or reopen) the output folder; return the runs already finished."""
-    if overwrite and _read_manifest(out) is not None:
-        shutil.rmtree(out)
-    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    for stale in (out / RUNS_DIR).glob(".*.tmp"):  # left by a kill in the middle of a write
-        stale.unlink(missing_ok=True)
-    manifest = {"format": FORMAT, "fingerprint": sweep.fingerprint, **sweep.to_manifest()}
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
-    files.atomic_write(out / MANIFEST, lambda fh: fh.write(text.encode()))
-    files.atomic_write(out / "base.resolved.toml", lambda fh: fh.write(sweep.base.to_toml().encode()))
+def _start_folder(out: Path, sweep: Sweep, overwrite: bool) -> tuple[RunStore, set[int]]:
+    """Create (or reopen) the output folder; return its store and the runs already finished."""
+    store = RunStore(out, schema(sweep))
     points = pa.Table.from_pandas(points_table(sweep), preserve_index=False)
-    files.atomic_write(out / POINTS, lambda fh: pq.write_table(points, fh))
-    return {run for run in finished_runs(out) if run < sweep.n_runs}
-
-
-def _write_run(out: Path, row: dict[str, Any], arrow_schema: pa.Schema) -> None:
-    """One finished run's row as ``runs/run-NNNNNNN.parquet``, written atomically."""
-    table = pa.Table.from_pylist([row], schema=arrow_schema)
-    files.atomic_write(out / RUNS_DIR / f"run-{row['run']:07d}.parquet", lambda fh: pq.write_table(table, fh))
+    done = store.start(
+        {"format": FORMAT, "fingerprint": sweep.fingerprint, **sweep.to_manifest()},
+        discard=overwrite,
+        extra={
+            "base.resolved.toml": lambda fh: fh.write(sweep.base.to_toml().encode()),
+            POINTS: lambda fh: pq.write_table(points, fh),
+        },
+    )
+    return store, done
 
 
 # ----------------------------------------------------------------------------- running
@@ -244,72 +216,67 @@ def run_sweep(
     Raises:
         ScenarioError: ``out`` cannot take the results (see :func:`check_sweep_out_dir`); nothing is written.
     """
-    from sim.experiments.executors import borrowed, open_executor, progress_bar, run_tasks
+    from sim.experiments.executors import progress_bar
 
     path = Path(out).resolve() if out is not None else None
+    store: RunStore | None = None
     done: set[int] = set()
     rows: list[dict[str, Any]] = []
     if path is not None:
         problem = check_sweep_out_dir(path, sweep, resume=resume, overwrite=overwrite)
         if problem:
             raise ScenarioError(f"--out {path}", [problem])
-        done = _start_folder(path, sweep, overwrite)
+        store, done = _start_folder(path, sweep, overwrite)
     resumed = len(done)
     todo = [run for run in range(sweep.n_runs) if run not in done]
     arrow_schema = schema(sweep)
     points = points_table(sweep)
     values = points.set_index("point")[sweep.keys].to_dict("index")
 
+    def make_row(task: tuple[int, Sweep, int], metrics: dict[str, float]) -> dict[str, Any]:
+        run, _, seed = task
+        point, replication = divmod(run, sweep.replications)
+        row = {"run": run, "point": point, "replication": replication, "seed": seed}
+        row.update(values[point])
+        row.update(metrics)
+        return row
+
     bar = progress_bar(
         total=sweep.n_runs, initial=resumed, desc=sweep.name, unit="run", disable=not progress, smoothing=0.05
     )
+
+    def saved(row: dict[str, Any]) -> None:
+        if store is None:
+            rows.append(row)
+        bar.update()
+        if on_run is not None:
+            on_run(row)
+
     try:
-        pool_cm = (
-            open_executor("process", workers=workers, tasks=len(todo))
-            if executor is None
-            else borrowed(executor)
-        )
-        with pool_cm as pool:
-            for (run, _, seed), metrics in run_tasks(pool, _sweep_job, _tasks(sweep, todo)):
-                point, replication = divmod(run, sweep.replications)
-                row = {"run": run, "point": point, "replication": replication, "seed": seed}
-                row.update(values[point])
-                row.update(metrics)
-                if path is not None:
-                    _write_run(path, row, arrow_schema)
-                else:
-                    rows.append(row)
-                bar.update()
-                if on_run is not None:
-                    on_run(row)
+        run_missing(_sweep_job, _tasks(sweep, todo), make_row, store=store, executor=executor, workers=workers,
+                    n_tasks=len(todo), on_row=saved)  # fmt: skip
     finally:
         bar.close()
 
     if path is not None:
         runs = read_runs(path)
     else:
-        runs = _sorted(pa.Table.from_pylist(rows, schema=arrow_schema).to_pandas())
+        runs = sorted_runs(pa.Table.from_pylist(rows, schema=arrow_schema).to_pandas())
     result = SweepResult(sweep, runs, by_point(runs, points, sweep), path, resumed)
     if path is not None and result.complete:
         _write_by_point(path, result.by_point)
     return result
 
 
-def _sorted(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs in run order, numbered from 0."""
-    return runs.sort_values("run", kind="stable").reset_index(drop=True)
-
-
 def read_runs(out: Path | str) -> pd.DataFrame:
     """Every finished run of the sweep in ``out``, one row each, sorted by run."""
-    folder = Path(out) / RUNS_DIR
-    manifest = _read_manifest(Path(out))
+    manifest = read_manifest(out)
     if manifest is None:
         raise ScenarioError(str(out), [f"not a sweep's results folder (no readable {MANIFEST})"])
-    if not finished_runs(Path(out)):
+    if not finished_runs(out):
         columns = [*ID_COLUMNS, *(p["key"] for p in manifest["parameters"]), *manifest["metrics"]]
         return pd.DataFrame(columns=columns)
-    return _sorted(pq.read_table(folder).to_pandas())
+    return read_rows(out)
 
 
 def by_point(runs: pd.DataFrame, points: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
@@ -361,7 +328,7 @@ def open_results(out: Path | str) -> SweepResults:
     path = Path(out)
     if not path.is_dir():
         raise ScenarioError(str(path), ["no such folder; give the --out folder of a sweep"])
-    manifest = _read_manifest(path)
+    manifest = read_manifest(path)
     if manifest is None or manifest.get("format") != FORMAT or not (path / POINTS).is_file():
         raise ScenarioError(str(path), [f"not a sweep's results folder (no readable {MANIFEST} and {POINTS})"])
     return SweepResults(path, manifest, pd.read_parquet(path / POINTS), read_runs(path))

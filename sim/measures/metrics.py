@@ -29,7 +29,7 @@ from sim.measures.households import (
     temporary_household_days,
 )
 from sim.measures.stationarity import trend_per_year
-from sim.measures.statistics import mean_ci
+from sim.measures.statistics import SHARE_BOUNDS, mean_ci
 from sim.measures.windows import share_followed_within
 from sim.model.records import Records, as_frame
 
@@ -48,6 +48,11 @@ class Metric:
 
     unit: str
     description: str
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The range the metric cannot leave, for its intervals: [0, 1] for a share, else ``None``."""
+        return SHARE_BOUNDS if self.unit == "share" else None
 
 
 METRICS: dict[str, Metric] = {
@@ -486,14 +491,18 @@ def _repeat_homeless(spells: pd.DataFrame, warmup: float) -> int:
     return int((episodes >= 2).sum())
 
 
-def summarise(rows: pd.DataFrame) -> dict[str, dict[str, object]]:
+def summarise(rows: pd.DataFrame, bounded: bool = True) -> dict[str, dict[str, object]]:
     """Mean and 95% t-interval across replications for every metric.
 
-    With a single replication the interval is ``[null, null]`` (see :func:`sim.measures.statistics.mean_ci`).
+    ``bounded=False`` for values that are not the metrics themselves but differences of them
+    (a difference of two shares lies in [-1, 1]: its interval is never cut).
+
+    With a single replication the interval is ``[null, null]`` (see :func:`sim.measures.statistics.mean_ci`);
+    a share's interval is cut to [0, 1] (:attr:`Metric.bounds`).
     """
     out: dict[str, dict[str, object]] = {}
     for name, meta in METRICS.items():
-        estimate = mean_ci(rows[name].to_numpy(dtype=float))
+        estimate = mean_ci(rows[name].to_numpy(dtype=float), meta.bounds if bounded else None)
         out[name] = {
             "mean": json_number(estimate.mean),
             "ci95": [json_number(estimate.low), json_number(estimate.high)],
@@ -535,7 +544,7 @@ def summarise_years(yearly: pd.DataFrame) -> dict[str, list[dict[str, object]]]:
     for name in YEARLY:
         rows = []
         for year, group in yearly.groupby("year", sort=True):
-            estimate = mean_ci(group[name].to_numpy(dtype=float))
+            estimate = mean_ci(group[name].to_numpy(dtype=float), METRICS[name].bounds)
             rows.append(
                 {
                     "year": int(year),

@@ -28,6 +28,7 @@ from sim.experiments.calibration import (
     fingerprint,
 )
 from sim.experiments.calibration_search import SEARCH_SPACE, SearchResult, plain, searched_values
+from sim.experiments.defaults import CALIBRATION_REPORT
 from sim.measures.patterns import PLACEMENT_TYPES
 from sim.measures.statistics import mean_ci
 from sim.reports.calibration_text import (
@@ -43,7 +44,7 @@ from sim.reports.calibration_text import (
 
 REPO = Path(__file__).resolve().parent.parent.parent
 #: Where ``pathways calibrate`` writes the report by default.
-REPORT_PATH = REPO / "docs" / "calibration.md"
+REPORT_PATH = CALIBRATION_REPORT
 
 # The markers around the search section of the report: ``--check-only`` keeps what is between
 # them, so the record of the last search survives a re-check of the baseline.

@@ -7,7 +7,10 @@ The output folder of ``pathways compare``::
     replications.parquet     every replication's metrics, with its scenario and seed
     metrics.png              the headline metrics by scenario with 95% intervals
     temporary_stays.png      the temporary-stay distributions overlaid, with the 90-day norm
-    report.md, report.html   the one-page report (the HTML has the figures inside it)
+    forest.png               the paired differences from the base with 95% intervals (forest plot)
+    report.pdf               the planner's summary on one A4 page (table, verdicts, forest plot)
+    report.md, report.html   the report: the planner's summary first, then findings, costs and
+                             figures (the HTML has the figures inside it)
     scenarios/<name>.resolved.toml   every parameter of every scenario, with the seed
 
 With an ensemble (``pathways compare --ensemble``, :mod:`sim.experiments.ensemble`), also::
@@ -44,7 +47,8 @@ from sim.experiments.ensemble import MANIFEST as ENSEMBLE_MANIFEST
 from sim.files import check_out_dir, replace_folder
 from sim.measures.households import NORM_DAYS
 from sim.measures.metrics import json_number, temporary_stay_lengths
-from sim.reports import ensemble_report
+from sim.reports import ensemble_report, planner
+from sim.reports.language import check_lang
 from sim.reports.run_figures import STAY_BIN_DAYS
 from sim.reports.text import HEADLINE, MILLION, NOK_UNIT, PLAIN, cost_lines, findings, label
 
@@ -56,6 +60,9 @@ LONGEST_QUANTILE = 0.99
 CURVE_POINTS = 400  # days at which the "still going" curve is evaluated
 #: The share of temporary stays over 90 days, shown in the stays figure's legend ("no data" if it is not measured).
 STAYS_OVER_NORM = "temp_spells_over_90d_share"
+#: The forest plot of the paired differences and the one-page PDF summary.
+FOREST_FIGURE = "forest.png"
+REPORT_PDF = "report.pdf"
 
 
 def summary(comparison: Comparison, ensemble: EnsembleResult | None = None) -> dict[str, Any]:
@@ -92,6 +99,7 @@ def summary(comparison: Comparison, ensemble: EnsembleResult | None = None) -> d
         "common_random_numbers": True,
         "metrics": metrics,
         "findings": findings(comparison),
+        "verdicts": planner.verdicts(comparison),
         "costs": cost_lines(comparison),
         "notes": comparison.notes,
     }
@@ -173,14 +181,64 @@ def stays_figure(comparison: Comparison, path: Path) -> None:
 # ----------------------------------------------------------------------------- report
 
 
-def _intro(comparison: Comparison) -> tuple[str, list[tuple[str, str]], str]:
+#: The report's headings and fixed sentences, in each language.
+REPORT_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "{alts} compared with {base}",
+        "compared": "What was compared",
+        "base": " (base)",
+        "findings": "Main findings",
+        "costs": "Costs",
+        "care": "Read with care",
+        "metrics_alt": "Headline outcomes by scenario",
+        "stays_alt": "Length of temporary stays",
+        "descriptions": "",
+    },
+    "nb": {
+        "title": "{alts} sammenlignet med {base}",
+        "compared": "Hva som ble sammenlignet",
+        "base": " (utgangspunkt)",
+        "findings": "Hovedfunn",
+        "costs": "Kostnader",
+        "care": "Les med varsomhet",
+        "metrics_alt": "Hovedutfall per scenario",
+        "stays_alt": "Lengden på opphold i midlertidig botilbud",
+        "descriptions": "Scenariobeskrivelsene står på engelsk, slik de står i scenariofilene.",
+    },
+}
+
+#: How the comparison was made, in Norwegian (the English text is in :func:`_intro`).
+HOW_NB = (
+    "Hvert scenario ble simulert {reps} ganger over {years:g} år; de første {warmup:g} årene lar modellen "
+    "finne sitt leie og telles ikke, så alle tall gjelder {counted:g} år. Alle scenarioer møtte de samme "
+    "tilfeldige hendelsene (frø {seed}): de samme personene kommer med de samme behovene og den samme flaksen "
+    "der scenarioene er like, så forskjellene kommer fra tiltakene, ikke fra tilfeldigheter. Intervallene er "
+    "95 % konfidensintervaller over replikasjonene; en forskjell måles replikasjon for replikasjon."
+)
+
+#: The caveats in Norwegian.
+CAVEATS_NB = (
+    ("Dette er en modell, ikke en prognose: den er så god som antakelsene sine, og mange parametere er merket "
+    "'assumption' (antakelse) i scenarios/baseline.toml."),
+    ('"Ingen klar forskjell" betyr at 95 %-intervallet for forskjellen inneholder null: simuleringen kan ikke '
+    "skille scenarioene på det utfallet."),
+    "Alle utfall for alle scenarioer står i comparison.csv; de nøyaktige definisjonene står i docs/metrics.md.",
+)
+
+
+def _intro(comparison: Comparison, lang: str = "en") -> tuple[str, list[tuple[str, str]], str]:
     """The report's title, each scenario's name and description, and how the comparison was made."""
+    words = REPORT_WORDS[check_lang(lang)]
     base = comparison.base
     run = base.run
     alts = [label(n) for n in comparison.names[1:]]
-    title = f"{', '.join(alts)} compared with {label(base.name)}"
+    title = words["title"].format(alts=", ".join(alts), base=label(base.name))
     described = [(label(r.scenario.name), r.scenario.description) for r in comparison.results]
     years = run.years - run.warmup_days / DAYS_PER_YEAR
+    if lang == "nb":
+        how = HOW_NB.format(reps=run.replications, years=run.years, warmup=run.warmup_days / DAYS_PER_YEAR,
+                            counted=years, seed=base.seed)
+        return title, described, how
     how = (
         f"Each scenario was simulated {run.replications} times over {run.years:g} years; the first "
         f"{run.warmup_days / DAYS_PER_YEAR:g} years settle the model and are not counted, so every figure covers "
@@ -205,22 +263,32 @@ CAVEATS = (
 )
 
 
-def markdown_report(comparison: Comparison, ensemble: EnsembleResult | None = None) -> str:
-    """The one-page report in Markdown (the figures are the PNG files beside it), with the
-    ensemble's section when an ensemble was run."""
-    title, described, how = _intro(comparison)
-    out = [f"# {title}", "", "## What was compared", ""]
-    out += [f"- **{name}**{' (base)' if i == 0 else ''}: {text}" for i, (name, text) in enumerate(described)]
-    out += ["", how, "", "## Main findings", ""]
-    out += [f"- {line}" for line in findings(comparison)]
-    out += ["", "## Costs", ""]
-    out += [f"- {line}" for line in cost_lines(comparison)]
-    out += ["", "![Headline outcomes by scenario](metrics.png)", ""]
-    out += ["![Length of temporary stays](temporary_stays.png)"]
+def _caveats(lang: str) -> tuple[str, ...]:
+    """The fixed caveats in the language."""
+    return CAVEATS_NB if lang == "nb" else CAVEATS
+
+
+def markdown_report(comparison: Comparison, ensemble: EnsembleResult | None = None, lang: str = "en") -> str:
+    """The report in Markdown (the figures are the PNG files beside it): the planner's summary
+    first (:mod:`sim.reports.planner`), then what was compared, the findings, the costs and the
+    figures, with the ensemble's section when an ensemble was run."""
+    words = REPORT_WORDS[check_lang(lang)]
+    title, described, how = _intro(comparison, lang)
+    out = [f"# {title}", "", *planner.markdown_summary(comparison, lang, ensemble, FOREST_FIGURE)]
+    out += [f"## {words['compared']}", ""]
+    out += [f"- **{name}**{words['base'] if i == 0 else ''}: {text}" for i, (name, text) in enumerate(described)]
+    if words["descriptions"]:
+        out += ["", words["descriptions"]]
+    out += ["", how, "", f"## {words['findings']}", ""]
+    out += [f"- {line}" for line in findings(comparison, lang)]
+    out += ["", f"## {words['costs']}", ""]
+    out += [f"- {line}" for line in cost_lines(comparison, lang)]
+    out += ["", f"![{words['metrics_alt']}](metrics.png)", ""]
+    out += [f"![{words['stays_alt']}](temporary_stays.png)"]
     if ensemble is not None:
         out += ["", *ensemble_report.markdown_section(ensemble)]
-    out += ["", "## Read with care", ""]
-    out += [f"- {c}" for c in (*comparison.notes, *_ensemble_notes(ensemble), *CAVEATS)]
+    out += ["", f"## {words['care']}", ""]
+    out += [f"- {c}" for c in (*comparison.notes, *_ensemble_notes(ensemble), *_caveats(lang))]
     return "\n".join(out) + "\n"
 
 
@@ -229,32 +297,38 @@ def html_report(
     figures: dict[str, Path],
     ensemble: EnsembleResult | None = None,
     ensemble_figure: Path | None = None,
+    lang: str = "en",
 ) -> str:
-    """The one-page report as a single HTML file with the figures inside it (easy to send on), with
-    the ensemble's section (and its figure) when an ensemble was run."""
-    title, described, how = _intro(comparison)
+    """The report as a single HTML file with the figures inside it (easy to send on): the planner's
+    summary first, with the ensemble's section (and its figure) when an ensemble was run."""
+    words = REPORT_WORDS[check_lang(lang)]
+    title, described, how = _intro(comparison, lang)
     esc = html.escape
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title>",
         (
             "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
             "line-height:1.45;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}"
-            "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}</style>"
+            "img{max-width:100%;margin:0.8rem 0}li{margin:0.25rem 0}.muted{color:#555;font-size:0.9rem}"
+            f"{planner.HTML_STYLE}</style>"
         ),
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
-        "<h2>What was compared</h2><ul>",
+        planner.html_summary(comparison, lang, ensemble),
+        f"<h2>{esc(words['compared'])}</h2><ul>",
     ]
     parts += [
-        f"<li><b>{esc(name)}</b>{' (base)' if i == 0 else ''}: {esc(text)}</li>"
+        f"<li><b>{esc(name)}</b>{esc(words['base']) if i == 0 else ''}: {esc(text)}</li>"
         for i, (name, text) in enumerate(described)
     ]
-    parts += ["</ul>", f"<p>{esc(how)}</p>", "<h2>Main findings</h2><ul>"]
-    parts += [f"<li>{esc(line)}</li>" for line in findings(comparison)]
-    parts += ["</ul>", "<h2>Costs</h2><ul>"]
-    parts += [f"<li>{esc(line)}</li>" for line in cost_lines(comparison)]
+    if words["descriptions"]:
+        parts.append(f'<p class="muted">{esc(words["descriptions"])}</p>')
+    parts += ["</ul>", f"<p>{esc(how)}</p>", f"<h2>{esc(words['findings'])}</h2><ul>"]
+    parts += [f"<li>{esc(line)}</li>" for line in findings(comparison, lang)]
+    parts += ["</ul>", f"<h2>{esc(words['costs'])}</h2><ul>"]
+    parts += [f"<li>{esc(line)}</li>" for line in cost_lines(comparison, lang)]
     parts.append("</ul>")
     for alt, path in figures.items():
         data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -262,8 +336,8 @@ def html_report(
     if ensemble is not None:
         data = base64.b64encode(ensemble_figure.read_bytes()).decode("ascii") if ensemble_figure else None
         parts += ensemble_report.html_section(ensemble, data)
-    parts += ['<h2>Read with care</h2><ul class="muted">']
-    parts += [f"<li>{esc(c)}</li>" for c in (*comparison.notes, *_ensemble_notes(ensemble), *CAVEATS)]
+    parts += [f'<h2>{esc(words["care"])}</h2><ul class="muted">']
+    parts += [f"<li>{esc(c)}</li>" for c in (*comparison.notes, *_ensemble_notes(ensemble), *_caveats(lang))]
     parts += ["</ul></body></html>"]
     return "\n".join(parts) + "\n"
 
@@ -305,7 +379,9 @@ def _carry_over(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=link_or_copy)
 
 
-def write_comparison(comparison: Comparison, out: Path, ensemble: EnsembleResult | None = None) -> Path:
+def write_comparison(
+    comparison: Comparison, out: Path, ensemble: EnsembleResult | None = None, lang: str = "en"
+) -> Path:
     """Write every output of a comparison to ``out`` (replacing an earlier run's output), all or nothing.
 
     Args:
@@ -314,10 +390,13 @@ def write_comparison(comparison: Comparison, out: Path, ensemble: EnsembleResult
         ensemble: The ensemble comparison, if one was run: ``ensemble.csv``, ``ensemble.png`` and
             the report's section are written, and its runs' folder, when it is ``out/ensemble``,
             is kept in the new output.
+        lang: The language of the reports (``report.md``, ``report.html``, ``report.pdf``):
+            ``"en"`` or ``"nb"``. The tables and ``summary.json`` are the same in both.
 
     Raises:
         ValueError: ``out`` is a file, or a folder with other files in it.
     """
+    check_lang(lang)
     out = Path(out).resolve()
     with replace_folder(out, marker=_marker(out)) as staging:
         text = json.dumps(summary(comparison, ensemble), indent=2, ensure_ascii=False) + "\n"
@@ -335,12 +414,16 @@ def write_comparison(comparison: Comparison, out: Path, ensemble: EnsembleResult
         if ensemble is not None:
             ensemble_report.ensemble_csv(ensemble, staging / ensemble_report.ENSEMBLE_CSV)
             figure = ensemble_report.ensemble_figure(ensemble, staging / ensemble_report.ENSEMBLE_FIGURE)
-        (staging / "report.md").write_text(markdown_report(comparison, ensemble), encoding="utf-8")
+        (staging / FOREST_FIGURE).write_bytes(planner.forest_png(comparison, lang))
+        planner.write_pdf(comparison, staging / REPORT_PDF, _intro(comparison, lang)[0], lang, ensemble)
+        (staging / "report.md").write_text(markdown_report(comparison, ensemble, lang), encoding="utf-8")
+        words = REPORT_WORDS[lang]
         figures = {
-            "Headline outcomes by scenario": staging / "metrics.png",
-            "Length of temporary stays": staging / "temporary_stays.png",
+            words["metrics_alt"]: staging / "metrics.png",
+            words["stays_alt"]: staging / "temporary_stays.png",
         }
-        (staging / "report.html").write_text(html_report(comparison, figures, ensemble, figure), encoding="utf-8")
+        html_text = html_report(comparison, figures, ensemble, figure, lang)
+        (staging / "report.html").write_text(html_text, encoding="utf-8")
         if ensemble is not None and ensemble.path is not None and Path(ensemble.path).resolve() == out / ENSEMBLE_DIR:
             _carry_over(out / ENSEMBLE_DIR, staging / ENSEMBLE_DIR)  # last: the runs stay where they are until now
     return out

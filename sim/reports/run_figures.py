@@ -17,6 +17,8 @@ from sim.experiments.replications import RunResult
 from sim.measures.households import NORM_DAYS
 from sim.measures.metrics import METRICS, temporary_stay_lengths
 from sim.model.states import State
+from sim.reports.language import place
+from sim.reports.style import PLACE_COLOURS, WAITLIST_COLOUR, WARMUP_SHADE
 
 STAY_BIN_DAYS = 15.0  # width of a bar of the temporary-stay histograms
 
@@ -29,9 +31,9 @@ def states_over_time(result: RunResult, path: Path) -> None:
     fig = Figure(figsize=(9, 5))
     ax = fig.subplots()
     for state in State:
-        ax.plot(years, mean[f"n_{state.value}"], label=state.value)
-    ax.plot(years, mean["waitlist"], label="waiting list", linestyle="--", color="grey")
-    ax.axvspan(0, result.scenario.run.warmup_days / DAYS_PER_YEAR, color="0.9", label="warm-up (not counted)")
+        ax.plot(years, mean[f"n_{state.value}"], label=place(state), color=PLACE_COLOURS[state])
+    ax.plot(years, mean["waitlist"], label="waiting list", linestyle="--", color=WAITLIST_COLOUR)
+    ax.axvspan(0, result.scenario.run.warmup_days / DAYS_PER_YEAR, color=WARMUP_SHADE, label="warm-up (not counted)")
     ax.set_xlabel("year")
     ax.set_ylabel("people (mean over replications)")
     ax.set_title(f"{result.scenario.name}: people by state over time")
@@ -72,8 +74,9 @@ def discharge_destinations(result: RunResult, path: Path) -> None:
         highs.append((hi - mean) * 100 if hi is not None else 0.0)
     fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
-    ax.bar(["municipal unit", "private housing", "temporary housing", "street / sofa"], means, yerr=[lows, highs],
-           color=["tab:green", "tab:olive", "tab:orange", "tab:red"], capsize=6)
+    places = [State.HOUSED, State.PRIVATE, State.TEMPORARY, State.STREET]  # the order of ``labels``
+    ax.bar([place(s) for s in places], means, yerr=[lows, highs], color=[PLACE_COLOURS[s] for s in places], capsize=6)
+    ax.tick_params(axis="x", labelsize="small")
     ax.set_ylabel("% of discharges (95% CI)")
     ax.set_title(f"{result.scenario.name}: where discharged people went")
     fig.tight_layout()

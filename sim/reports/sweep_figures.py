@@ -6,6 +6,9 @@ error bar where a level has a single run: one value gives no interval). The samp
 (``lhs``, ``sobol``, ``morris``) get, per metric, one scatter panel per parameter of the point
 means.
 
+Parameters, their values and metrics are named in words (:mod:`sim.reports.labels`), and a
+share's interval is cut to 0-100% (:attr:`sim.measures.metrics.Metric.bounds`).
+
 Figures are drawn on :class:`matplotlib.figure.Figure` objects: no backend is chosen, so a
 notebook's inline backend is left alone. Each figure is written as PNG to a path or an open
 binary file.
@@ -13,6 +16,7 @@ binary file.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,9 +27,12 @@ from sim import files
 from sim.experiments.sweeps import SweepResult
 from sim.measures.metrics import METRICS
 from sim.measures.statistics import mean_ci
+from sim.reports.labels import metric_label, parameter_label, value_label
 
 MAX_PANELS = 6  # parameters shown in a sampled design's scatter figure; more make the panels unreadable
 FIGURES_DIR = "figures"  # the figures' folder inside a sweep's results folder
+VALUE_WIDTH = 12  # characters per line of a level's name under a scatter panel
+LABEL_WIDTH = 32  # characters per line of a scatter panel's axis label (longer labels wrap)
 
 
 def _is_numeric(column: pd.Series) -> bool:
@@ -40,12 +47,19 @@ def _scale(metric: str) -> tuple[float, str]:
 
 
 def grid_figure(result: SweepResult, metric: str, path: Path | BinaryIO) -> None:
+    """:func:`grid_plot` as PNG."""
+    grid_plot(result, metric).savefig(path, dpi=110, format="png")
+
+
+def grid_plot(result: SweepResult, metric: str) -> Figure:
     """The metric against the first parameter, one line per level of the second, with 95% intervals."""
     runs = result.runs
     keys = result.sweep.keys
+    base = result.sweep.base
     x_key = keys[0]
     hue_key = keys[1] if len(keys) > 1 else None
     factor, unit = _scale(metric)
+    bounds = METRICS[metric].bounds
     x_levels = list(pd.unique(result.by_point[x_key]))
     numeric = _is_numeric(runs[x_key])
     positions = {v: (float(v) if numeric else i) for i, v in enumerate(x_levels)}
@@ -53,34 +67,40 @@ def grid_figure(result: SweepResult, metric: str, path: Path | BinaryIO) -> None
     ax = fig.subplots()
     groups = [(None, runs)] if hue_key is None else list(runs.groupby(hue_key, sort=False))
     for hue, group in groups:
-        xs, ys, errs = [], [], []
+        xs, ys, below, above = [], [], [], []
         for x in x_levels:
-            interval = mean_ci(group.loc[group[x_key] == x, metric].to_numpy(dtype=float))
+            interval = mean_ci(group.loc[group[x_key] == x, metric].to_numpy(dtype=float), bounds)
             xs.append(positions[x])
             ys.append(interval.mean * factor)
-            errs.append(interval.half_width * factor)
-        label = None if hue_key is None else f"{hue_key} = {hue}"
-        ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=4, label=label)
+            below.append((interval.mean - interval.low) * factor)
+            above.append((interval.high - interval.mean) * factor)
+        label = None if hue_key is None else value_label(hue)
+        ax.errorbar(xs, ys, yerr=[below, above], marker="o", capsize=4, label=label)
     if not numeric:
-        ax.set_xticks(list(positions.values()), [str(v) for v in x_levels])
-    ax.set_xlabel(x_key)
-    ax.set_ylabel(f"{metric} ({unit}), mean and 95% CI")
-    others = keys[2:]
-    note = f" (averaged over {', '.join(others)})" if others else ""
-    ax.set_title(f"{result.sweep.name}: {metric}{note}", fontsize="medium")
+        ax.set_xticks(list(positions.values()), [value_label(v) for v in x_levels])
+    ax.set_xlabel(parameter_label(x_key, base))
+    ax.set_ylabel(f"{metric_label(metric)} ({unit}),\nmean and 95% CI", fontsize="small")
+    others = [parameter_label(k, base) for k in keys[2:]]
+    note = f"\n(averaged over {'; '.join(others)})" if others else ""
+    ax.set_title(f"{result.sweep.name}: {metric_label(metric)}{note}", fontsize="medium")
     if hue_key is not None:
-        ax.legend(fontsize="small")
+        ax.legend(title=parameter_label(hue_key, base), fontsize="small", title_fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
+    return fig
 
 
 def scatter_figure(result: SweepResult, metric: str, path: Path | BinaryIO) -> None:
+    """:func:`scatter_plot` as PNG."""
+    scatter_plot(result, metric).savefig(path, dpi=100, format="png")
+
+
+def scatter_plot(result: SweepResult, metric: str) -> Figure:
     """The point means of the metric against each parameter (one panel per parameter)."""
     table = result.by_point
     keys = result.sweep.keys[:MAX_PANELS]
     factor, unit = _scale(metric)
-    fig = Figure(figsize=(3.2 * len(keys) + 1, 3.6))
+    fig = Figure(figsize=(3.2 * len(keys) + 1, 3.8))
     axes = fig.subplots(1, len(keys), sharey=True, squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         column = table[key]
@@ -89,14 +109,17 @@ def scatter_figure(result: SweepResult, metric: str, path: Path | BinaryIO) -> N
         else:
             levels = list(pd.unique(column))
             xs = column.map({v: i for i, v in enumerate(levels)}).to_numpy(dtype=float)
-            ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+            ticks = [textwrap.fill(value_label(v), VALUE_WIDTH) for v in levels]
+            ax.set_xticks(range(len(levels)), ticks, fontsize="small")
         ax.scatter(xs, table[metric].to_numpy(dtype=float) * factor, s=10, alpha=0.6)
-        ax.set_xlabel(key, fontsize="small")
+        ax.set_xlabel(textwrap.fill(parameter_label(key, result.sweep.base), LABEL_WIDTH), fontsize="small")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"{metric} ({unit})")
-    fig.suptitle(f"{result.sweep.name}: {metric} at each point (mean over replications)", fontsize="medium")
+    axes[0][0].set_ylabel(textwrap.fill(f"{metric_label(metric)} ({unit})", LABEL_WIDTH), fontsize="small")
+    fig.suptitle(
+        f"{result.sweep.name}: {metric_label(metric)} at each point (mean over replications)", fontsize="medium"
+    )
     fig.tight_layout()
-    fig.savefig(path, dpi=100, format="png")
+    return fig
 
 
 def write_sweep_figures(result: SweepResult, folder: Path) -> None:
