@@ -580,10 +580,17 @@ def _sensitivity(results: Path, metric: list[str] | None, out: Path | None) -> N
         fail(exc)
     written = write_sensitivity(result, target)
     table = Table(title=f"{result.design} sensitivity indices ({swept.manifest['name']})")
-    for column in result.table.columns:
-        table.add_column(column, justify="left" if column in ("metric", "parameter") else "right", no_wrap=True)
+    columns = list(result.table.columns)
+    for column in columns:
+        # The parameter in words (it may wrap); the numbers never wrap, so they are never cut.
+        table.add_column(column, justify="left" if column in ("metric", "parameter") else "right",
+                         no_wrap=column != "parameter")
     for row in result.table.itertuples(index=False):
-        table.add_row(*(v if isinstance(v, str) else f"{v:.3f}" for v in row))
+        cells = [v if isinstance(v, str) else f"{v:.3f}" for v in row]
+        if "parameter" in columns:
+            key = cells[columns.index("parameter")]
+            cells[columns.index("parameter")] = result.labels.get(key, key)
+        table.add_row(*cells)
     out_console.print(table)
     for note in result.notes:
         err_console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
