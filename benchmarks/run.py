@@ -31,7 +31,13 @@ from typing import Any
 from benchmarks import peers, workloads
 from benchmarks.workloads import QUEUE, REPO, finite
 
-SECTIONS = ("docking", "full", "scaling", "parallel", "profile")
+SECTIONS = ("docking", "full", "scaling", "parallel", "profile", "startup")
+#: The commands whose start the "startup" section times, and the target of each (wall seconds).
+STARTUP_COMMANDS = {
+    "validate": (["validate", "scenarios/baseline.toml"], 1.0),
+    "list": (["list"], 1.0),
+    "--help": (["--help"], 1.0),
+}
 PEERS = ("simpy", "ciw", "mesa_loop", "mesa_agents", "mesa_agents_calendar", "heapq")
 
 
@@ -220,6 +226,25 @@ def bench_parallel(runs: int) -> dict[str, Any]:
     return out
 
 
+def bench_startup(rounds: int) -> dict[str, Any]:
+    """Wall time of ``pathways validate``, ``list`` and ``--help`` (a new Python process each),
+    median of ``rounds``; the import time of ``sim.cli`` (``python -X importtime``) beside it."""
+    out: dict[str, Any] = {"rounds": rounds, "commands": {}}
+    for name, (args, target) in STARTUP_COMMANDS.items():
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "sim", *args], cwd=REPO, capture_output=True, check=True)
+            times.append(time.perf_counter() - start)
+        out["commands"][name] = {"wall_median": median(times), "wall_min": min(times), "target": target}
+        log(f"  startup: pathways {' '.join(args)}: {median(times):.2f} s (median of {rounds})")
+    res = subprocess.run([sys.executable, "-X", "importtime", "-c", "import sim.cli"], cwd=REPO,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    last = [line for line in res.stderr.splitlines() if line.startswith("import time:")][-1]
+    out["import_sim_cli_seconds"] = int(last.split("|")[1]) / 1e6
+    return out
+
+
 # ----------------------------------------------------------------------------- table
 
 
@@ -308,6 +333,14 @@ def table(results: dict[str, Any]) -> str:
                 f"{row['outside_simulation_share']:.0%} of it outside simulation; workers busy "
                 f"{min(row['busy_share'], 1.0):.0%} of the wall time")  # fmt: skip
         add(f"   speed-up with 2 workers: {p['speed_up']:.2f}x")
+    if "startup" in results:
+        s = results["startup"]
+        add("")
+        add(f"6. Start of the command line (wall, median of {s['rounds']}; import of sim.cli "
+            f"{s['import_sim_cli_seconds']:.2f} s)")  # fmt: skip
+        for name, row in s["commands"].items():
+            met = "met" if row["wall_median"] < row["target"] else "MISSED"
+            add(f"   pathways {name:<9} {row['wall_median']:.2f} s (target < {row['target']:g} s: {met})")
     if "profile" in results:
         add("")
         add("5. Profile: one baseline replication, functions by own time (cProfile; the call tree is in "
@@ -385,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         log("5. profile")
         results["profile"] = workloads.profile_full_model(out_dir, seed=20221101)
         results["profile"]["docking"] = workloads.profile_docking(out_dir, days=5_000.0 if quick else 20_000.0)
+    if "startup" in only:
+        log("6. start of the command line")
+        results["startup"] = bench_startup(rounds=3 if quick else 7)
     results["machine"]["load_end"] = os.getloadavg()[0]
     results["seconds"] = time.perf_counter() - started
 
