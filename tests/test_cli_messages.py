@@ -106,3 +106,16 @@ def test_a_renamed_key_says_what_replaced_it(tmp_path):
     result = runner.invoke(app, ["validate", str(old)])
     assert result.exit_code == 2
     assert "renamed to choice.decline_odds_ratio_in_temporary" in result.output
+
+
+def test_a_misspelt_key_gets_did_you_mean():
+    """An unknown key that is spelt almost like a key of the baseline is named in the message."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    result = CliRunner().invoke(app, ["validate", "baseline", "--set", "choice.max_declinez=1"])
+    assert result.exit_code == 2
+    assert "choice.max_declinez = 1: unknown key (did you mean 'choice.max_declines'?" in result.output
+    far = CliRunner().invoke(app, ["validate", "baseline", "--set", "choice.zzz=1"])
+    assert far.exit_code == 2 and "did you mean" not in far.output

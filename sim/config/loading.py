@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -205,13 +206,33 @@ RENAMED: dict[str, str] = {
 }
 
 
+@functools.cache
+def _baseline_keys() -> tuple[str, ...]:
+    """Every dotted key of the shipped baseline (and the sections above them), for "did you mean"."""
+    keys = set()
+    for key in flatten(read_toml(SCENARIO_DIR / "baseline.toml")):
+        parts = key.split(".")
+        keys.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return tuple(sorted(keys))
+
+
+def _close_keys(key: str) -> list[str]:
+    """Keys of the baseline at the same level as ``key`` that are spelt almost like it (difflib)."""
+    parent, _, name = key.rpartition(".")
+    level = key.count(".")
+    siblings = {k.rpartition(".")[2]: k for k in _baseline_keys() if k.count(".") == level and k.rpartition(".")[0] == parent}
+    return [siblings[c] for c in difflib.get_close_matches(name, list(siblings), n=2, cutoff=0.75)]
+
+
 def _describe_allowed(err: dict[str, Any]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = ".".join(str(p) for p in err["loc"])
         if key in RENAMED:
             return f"unknown key: {RENAMED[key]}"
-        return "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
+        close = _close_keys(key)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        return f"unknown key ({hint}check the spelling; see scenarios/baseline.toml for every key)"
     if kind == "missing":
         return "required key is missing"
     bound = bound_text(err)
