@@ -167,3 +167,19 @@ def test_the_comparison_tables_fit_80_columns():
     text = buffer.getvalue()
     assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text
     assert "Temporary" in text and "capacity" in text and "revolving_door_persons_per_year" in text
+
+
+def test_the_table_gives_the_share_of_plausible_parameter_sets():
+    """With an ensemble, each cell also says on what share of the accepted sets the alternative is better."""
+    comp = fake_comparison({"alt": {"discharge_to_street_share": (-0.07, -0.09, -0.05)}})
+    table = pd.DataFrame([
+        {"scenario": "alt", "metric": m, "share_better": 0.9 if m == "discharge_to_street_share" else 0.4, "points": 34}
+        for m in HEADLINE
+    ])
+    ensemble = SimpleNamespace(table=table)
+    _, body = planner.rows(comp, "en", ensemble)
+    by = {r[0]: r for r in body}
+    assert by["discharges to the street or a sofa"][3].endswith("better on 90% of plausible parameter sets")
+    assert by["total cost"][3].endswith("better on 40% of plausible parameter sets")
+    lines = planner.markdown_summary(comp, "en", ensemble)
+    assert any("Across 34 plausible parameter sets" in line for line in lines)
