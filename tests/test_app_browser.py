@@ -2,8 +2,11 @@
 
 The browser test starts ``solara run sim/app.py`` on a free localhost port, opens it in Debian's
 Chromium through Playwright (browser downloads are not possible here, so Playwright is pointed at
-``/usr/bin/chromium``), moves a lever, starts a new run with it, steps the model and checks that
-the step counter and a plot change. It leaves a screenshot in ``results/screenshots/app.png``.
+``/usr/bin/chromium``), checks that the page opens after the warm-up with help under the levers,
+steps the model, moves a lever, starts a new run with it (the run before stays as a faint trace,
+named in the summary), and plays the rest of the run at the fastest speed. It leaves a screenshot
+in ``results/screenshots/app.png``. The page's other behaviour is tested without a browser in
+``test_app.py``.
 
 Run it alone with ``pytest -m browser``. Chromium comes from ``scripts/install_browser.sh`` (which
 ``.ci/run`` calls). Outside CI the test is skipped when Chromium or the viz extra is missing; in CI
@@ -32,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "results" / "screenshots" / "app.png"
 SERVER_START_TIMEOUT = 60.0  # seconds for `solara run` to answer on its port
 UI_TIMEOUT_MS = 20_000  # for any one thing to appear on the page
+PLAY_TIMEOUT_MS = 180_000  # for the fastest speed to play the counted years (about 10 s on a quiet machine)
 VIZ_ONLY = ("solara", "ipywidgets", "ipyvuetify", "ipyvue", "reacton", "altair", "playwright")
 CHROMIUM_ARGS = [
     "--headless",
@@ -141,17 +145,6 @@ def test_bad_seed_is_refused_with_a_clear_message():
         app.InteractiveModel(seed="abc")
 
 
-def test_warmup_is_run_and_recorded_at_the_start():
-    app = need("sim.app")
-    model = app.InteractiveModel()
-    warmup = model.cfg.run.warmup_days
-    assert model.time == warmup
-    days = model.datacollector.get_model_vars_dataframe()["day"]
-    assert days.iloc[0] == 0 and days.iloc[-1] == warmup and days.diff().max() == app.DAYS_PER_STEP
-    model.step()
-    assert model.time == warmup + app.DAYS_PER_STEP
-
-
 def test_run_stops_at_the_end_of_the_scenario():
     app = need("sim.app")
     model = app.InteractiveModel(skip_warmup=False)
@@ -203,18 +196,20 @@ def test_notebook_view_has_the_levers_and_steps():
                     walk(child, out)
             return out
 
-        def times():
-            return [x for x in walk(box, []) if isinstance(x, str) and x.startswith("Time: ")]
+        def summary():
+            return " ".join(
+                str(x.template) for x in walk(box, []) if "solara-markdown" in str(getattr(x, "template", ""))
+            )
 
         found = walk(box, [])
         labels = {getattr(x, "label", None) for x in found}
-        assert {"Staffed units", "Notice delay (days)", "Follow-up capacity"} <= labels
-        assert sum(type(x).__name__ == "Image" for x in found) == 3  # the three plots
+        assert {"Staffed units", "Notice delay (days)", "Follow-up capacity (clients)"} <= labels
+        assert sum(type(x).__name__ == "Image" for x in found) == 4  # three plots and the pathways
         start = app.BASELINE.run.warmup_days
-        assert times() == [f"Time: {start}"]
+        assert f"Day {start:g}</strong>" in summary()
         step = next(x for x in found if type(x).__name__ == "Btn" and x.children == ["Step"])
         step.fire_event("click", {})
-        assert times() == [f"Time: {start + app.DAYS_PER_STEP}"]
+        assert f"Day {start + app.DAYS_PER_STEP:g}</strong>" in summary()
     finally:
         rc.close()
 
@@ -342,9 +337,6 @@ def test_page_loads_lever_changes_model_steps_plot_updates(chromium, app_server)
     start = sc.load("baseline").run.warmup_days
     week = 7
 
-    def time_text(day: float) -> str:  # Mesa's step counter ("Information" card)
-        return f"Time: {float(day)}"
-
     with sync_api.sync_playwright() as pw:
         # launch() gives the browser a fresh temporary profile (--user-data-dir) of its own.
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
@@ -356,21 +348,28 @@ def test_page_loads_lever_changes_model_steps_plot_updates(chromium, app_server)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(app_url)
 
-            # The page has loaded: the step counter, the summary and the three plots are there.
-            info = page.get_by_text("Time: ", exact=False)
-            expect(info).to_have_text(time_text(start))
+            # The page has loaded after the warm-up: the summary, the three plots and the pathways.
             summary = page.locator(".hp-summary")
+            expect(summary).to_contain_text(f"Day {start:g}")
             expect(summary).to_contain_text("staffed 8")
+            expect(summary).to_contain_text("The run started after the warm-up")
             plot = page.locator(".hp-plot-temporary img")
-            for css in (".hp-plot-temporary img", ".hp-plot-states img", ".hp-plot-waitlist img"):
+            for css in (
+                ".hp-plot-temporary img",
+                ".hp-plot-states img",
+                ".hp-plot-waitlist img",
+                ".hp-plot-people img",
+            ):
                 expect(page.locator(css)).to_be_visible()
+            # Every lever has its help text under it.
+            expect(page.locator(".hp-lever-rop_units")).to_contain_text("ROP-bolig")
+            expect(page.locator(".hp-lever-followup_capacity")).to_contain_text("clients at once, 0 to 150")
             step = page.get_by_role("button", name="Step")
 
             def step_and_check_plot(day: float) -> None:
-                """Press Step: the counter shows ``day`` and the plot is redrawn with a new picture."""
+                """Press Step: the summary shows ``day`` and the plot is redrawn with a new picture."""
                 before_src, before = plot.get_attribute("src"), image_digest(plot)
                 step.click()
-                expect(info).to_have_text(time_text(day))
                 expect(summary).to_contain_text(f"Day {day:g}")
                 expect(plot).not_to_have_attribute("src", before_src or "")
                 expect(plot).to_be_visible()
@@ -386,13 +385,22 @@ def test_page_loads_lever_changes_model_steps_plot_updates(chromium, app_server)
             slider.press("ArrowRight")
             expect(slider).to_have_attribute("aria-valuenow", "9")
 
-            # Reset starts a new run with the lever's value, which then steps and plots.
+            # Reset starts a new run with the lever's value; the run before stays as a faint trace.
+            before_reset = image_digest(plot)
             page.get_by_role("button", name="Reset").click()
             expect(summary).to_contain_text("staffed 9")
             expect(summary).to_contain_text(f"Day {start:g}")
-            expect(info).to_have_text(time_text(start))
+            expect(summary).to_contain_text("Faint lines: the previous run (Staffed units 8 → 9)")
+            expect(plot).to_be_visible()
+            assert image_digest(plot) != before_reset
             step_and_check_plot(start + week)
-            step_and_check_plot(start + 2 * week)
+
+            # The fastest speed plays the rest of the run, drawing every frame.
+            page.get_by_role("button", name="1 year").click()
+            page.get_by_role("button", name="▶").click()
+            played = time.monotonic()
+            expect(summary).to_contain_text("end of the run", timeout=PLAY_TIMEOUT_MS)
+            print(f"played the rest of the run at 1 year a frame in {time.monotonic() - played:.1f} s")
 
             assert not errors, f"JavaScript errors on the page: {errors}"
             page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
@@ -406,7 +414,7 @@ def test_page_loads_lever_changes_model_steps_plot_updates(chromium, app_server)
             try:
                 page.screenshot(path=str(failure), full_page=True)
                 print(f"screenshot of the failure: {failure}")
-            except Exception as exc:  # the page may be gone
+            except Exception as exc:  # noqa: BLE001 - the page may be gone; the failure itself is raised below
                 print(f"no screenshot of the failure: {exc}")
             print(f"solara server log (last lines):\n{server_log.read_text(errors='replace')[-4000:]}")
             raise
