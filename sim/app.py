@@ -725,7 +725,7 @@ def followed_tables(model: InteractiveModel, lang: str = "en") -> tuple[pd.DataF
     Spells come from the run's records (``model.records.spells``: the finished ones) and from the
     people themselves (the spell they are in now, ending today); markers are their relapses and
     their offers of housing (accepted or declined), and their leaving the services (stable,
-    moved away or dead; the kind is the words for it in ``lang``, drawn as a dot).
+    moved away or dead: kind ``"left"``).
 
     Returns:
         ``spells`` (``person``, ``state``, ``start_day``, ``end_day``), people in the order of
@@ -783,7 +783,7 @@ def followed_tables(model: InteractiveModel, lang: str = "en") -> tuple[pd.DataF
             ),
             "kind": ["relapse"] * len(rel_rows)
             + ["offer_accepted" if accepted[i] else "offer_declined" for i in off_rows]
-            + [word("left", lang)] * len(ex_rows),
+            + ["left"] * len(ex_rows),
         }
     )
     return spells, markers

@@ -39,6 +39,7 @@ WORDS: dict[str, dict[str, str]] = {
     "relapse": {"en": "relapse", "nb": "tilbakefall"},
     "offer_declined": {"en": "offer of housing declined", "nb": "boligtilbud avslått"},
     "offer_accepted": {"en": "offer of housing accepted", "nb": "boligtilbud akseptert"},
+    "left": {"en": "left the services", "nb": "gikk ut av tjenestene"},
     "title": {
         "en": "{scenario}: the pathways of {n} people (replication {r})",
         "nb": "{scenario}: forløpene til {n} personer (replikasjon {r})",
@@ -131,6 +132,7 @@ MARKER_STYLES: dict[str, tuple[str, str, float]] = {
     "relapse": ("x", "black", 40.0),
     "offer_declined": ("v", "white", 40.0),
     "offer_accepted": ("^", "black", 40.0),
+    "left": ("|", "black", 80.0),  # left the services: stable at home, moved away or dead
 }
 #: Height of a person's bar (rows are 1 apart).
 BAR_HEIGHT = 0.6
@@ -161,7 +163,7 @@ def draw_timelines(
             the State itself), ``start_day`` and ``end_day`` (NaN: still going on; drawn to the
             latest day in the tables).
         markers: Optional; columns ``person``, ``day`` and ``kind`` (``"relapse"``,
-            ``"offer_declined"``, ``"offer_accepted"``; another kind is drawn as a dot). Rows of
+            ``"offer_declined"``, ``"offer_accepted"``, ``"left"``; another kind is drawn as a dot). Rows of
             people not in ``spells`` are left out.
         lang: ``"en"`` or ``"nb"``, for the labels and the legend.
         warmup_days: Days from 0 shaded as the warm-up (not counted); 0 for none.
