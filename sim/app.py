@@ -990,11 +990,18 @@ class Speed:
         return word("weeks", lang).format(n=self.weeks)
 
 
-#: The play speeds, slowest first. Drawing is what takes the time (about 0.5-1 s for the four
-#: plots): the counted years are 417 weeks, so 1 week at a time takes several minutes and 13 weeks
-#: at a time about half a minute (docs/interactive.md has the measurements).
-SPEEDS: dict[str, Speed] = {"1": Speed(1, 0.1), "4": Speed(4, 0.05), "13": Speed(13, 0.05), "52": Speed(52, 0.05)}
-DEFAULT_SPEED = "13"
+#: The play speeds, slowest first. Drawing is what takes the time (0.5-2.3 s for the four plots,
+#: measured): the counted years are 417 weeks, so 1 week at a time takes several minutes, 13 weeks
+#: 33 drawings and the default, 26 weeks, 17 drawings: under a minute even at 2.3 s a drawing
+#: (docs/interactive.md has the measurements).
+SPEEDS: dict[str, Speed] = {
+    "1": Speed(1, 0.1),
+    "4": Speed(4, 0.05),
+    "13": Speed(13, 0.05),
+    "26": Speed(26, 0.05),
+    "52": Speed(52, 0.05),
+}
+DEFAULT_SPEED = "26"
 FRAME_TIMEOUT_S = 30.0  # longest wait for one frame to be drawn
 
 

@@ -204,9 +204,9 @@ def test_the_fastest_speed_draws_the_counted_years_in_a_few_frames():
     counted_weeks = (app.BASELINE.total_days - app.BASELINE.run.warmup_days) / app.DAYS_PER_STEP
     fastest = max(app.SPEEDS.values(), key=lambda s: s.weeks)
     default = app.SPEEDS[app.DEFAULT_SPEED]
-    # Drawing the four plots takes about 0.5-1 s: a minute allows some 40 drawings.
+    # Drawing the four plots took up to 2.3 s on a loaded machine: a minute allows some 25 drawings.
     assert counted_weeks / fastest.weeks <= 10
-    assert counted_weeks / default.weeks <= 40
+    assert counted_weeks / default.weeks <= 25
     assert min(s.weeks for s in app.SPEEDS.values()) == 1  # and week by week for a close look
 
 
