@@ -195,3 +195,37 @@ def test_scheduler_addresses_are_checked_without_dask(address, ok):
     assert (problem is None) == ok, problem
     if not ok:
         assert address in problem and "tcp://" in problem
+
+
+def _end_the_worker(x: int) -> int:
+    """A run that ends the worker process running it (as a run that exhausts a worker's memory does)."""
+    import os
+
+    if x == 2:
+        os._exit(1)
+    return x
+
+
+def test_a_run_that_keeps_killing_its_worker_is_one_clear_error():
+    """Dask gives up on a run that ended its worker as often as allowed (here once): run_tasks raises
+    WorkersKilled (a ClusterLost, so the commands save the finished runs, print the command that
+    finishes them and exit 3), naming the run, instead of Dask's KilledWorker traceback."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from sim.experiments.executors import ClusterLost, WorkersKilled
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
+        )
+        client = distributed.Client(cluster)
+        try:
+            seen = []
+            with pytest.raises(WorkersKilled, match=r"the run \(2\) ended the Dask worker running it, 1 time\(s\) in a row") as info:
+                for task, result in run_tasks(as_executor(client), _end_the_worker, [(1,), (2,), (3,)], max_pending=1):
+                    seen.append(result)
+            assert isinstance(info.value, ClusterLost) and seen == [1]
+        finally:
+            client.close()
+            cluster.close()

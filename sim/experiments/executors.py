@@ -67,6 +67,13 @@ class ClusterLost(Exception):
     """
 
 
+class WorkersKilled(ClusterLost):
+    """A run ended the Dask worker that ran it as many times in a row as Dask allows
+    (``distributed.scheduler.allowed-failures``, 3 by default), and Dask gave up on it: most often
+    the run needs more memory than a worker may use. Finished results are the caller's to keep.
+    """
+
+
 class SerialExecutor(Executor):
     """Runs each task in this process, at once, when it is submitted (``--workers 1``)."""
 
@@ -433,6 +440,7 @@ def run_tasks[T: tuple, R](
 
     Raises:
         ClusterLost: A Dask cluster lost its scheduler or had no worker for too long.
+        WorkersKilled: A run ended its Dask worker as often as Dask allows (a :class:`ClusterLost`).
         Exception: The first task's error, with a note naming the task.
     """
     watch = _Watch(executor) if isinstance(executor, DaskExecutor) else None
@@ -464,6 +472,15 @@ def run_tasks[T: tuple, R](
                         raise ClusterLost(watch.lost()) from None
                     raise
                 except Exception as exc:
+                    if type(exc).__name__ == "KilledWorker":  # distributed's, not imported here
+                        allowed = getattr(exc, "allowed_failures", None)  # retries Dask allows
+                        deaths = "several" if allowed is None else str(allowed + 1)
+                        raise WorkersKilled(
+                            f"the run {_describe(task)} ended the Dask worker running it, {deaths} time(s) in a row, "
+                            "and Dask gave up on it "
+                            "(most often the run needs more memory than a worker may use: give the workers more "
+                            "memory, e.g. dask worker --memory-limit, or the SLURM job more)"
+                        ) from None
                     exc.add_note(f"while running {getattr(fn, '__name__', fn)} on task {_describe(task)}")
                     raise
                 yield task, result
