@@ -205,6 +205,8 @@ def run(
     Raises:
         ScenarioError: A bad scenario or override, with every problem found.
         ValueError: ``out`` is a file, or a folder with other files in it (nothing is written).
+        SchedulerUnavailable: ``scheduler`` is malformed or no scheduler answers there (nothing ran).
+        ClusterLost: The Dask cluster failed during the runs (nothing is written).
     """
     from sim.experiments.replications import run_scenario
 
@@ -239,6 +241,7 @@ def compare(
     scheduler: str | None = None,
     out: Path | str | None = None,
     progress: bool = False,
+    lang: str = "en",
 ) -> CompareOutput:
     """Compare scenarios with common random numbers, as ``pathways compare`` does.
 
@@ -254,6 +257,7 @@ def compare(
         scheduler: A Dask scheduler's address.
         out: Write the table, figures and report here; ``None`` writes nothing.
         progress: Show a progress bar.
+        lang: The language of the report and the findings: ``"en"`` or ``"nb"`` (Norwegian).
 
     Returns:
         The table, every replication, the findings in plain words
@@ -261,9 +265,16 @@ def compare(
 
     Raises:
         ScenarioError: A bad scenario or override, with every problem found.
-        ValueError: ``out`` is a file, or a folder with other files in it (nothing is written).
+        ValueError: ``out`` is a file, or a folder with other files in it (nothing is written), or
+            ``lang`` is not ``"en"`` or ``"nb"``.
+        SchedulerUnavailable: ``scheduler`` is malformed or no scheduler answers there (nothing ran).
+        ClusterLost: The Dask cluster failed during the runs (scheduler lost, no worker for too
+            long, or a run that kept ending its worker: :class:`~sim.experiments.executors.WorkersKilled`).
     """
     from sim.experiments.comparison import compare as run_comparison
+    from sim.reports.language import check_lang
+
+    check_lang(lang)
     from sim.experiments.comparison import distinct_names, prepare
     from sim.reports.text import findings
 
@@ -277,8 +288,8 @@ def compare(
     if out is not None:
         from sim.reports.compare_report import write_comparison
 
-        path = write_comparison(comparison, Path(out))
-    return CompareOutput(comparison.table, comparison.replications, findings(comparison), comparison, path)
+        path = write_comparison(comparison, Path(out), lang=lang)
+    return CompareOutput(comparison.table, comparison.replications, findings(comparison, lang), comparison, path)
 
 
 def sweep(
@@ -314,6 +325,9 @@ def sweep(
 
     Raises:
         ScenarioError: A bad sweep file, or an ``out`` folder that cannot take the results.
+        SchedulerUnavailable: ``scheduler`` is malformed or no scheduler answers there (nothing ran).
+        ClusterLost: The Dask cluster failed during the sweep; the runs finished so far are saved
+            in ``out``, and ``resume=True`` finishes it.
     """
     from sim.experiments.sweep_file import load_sweep
     from sim.experiments.sweeps import run_sweep

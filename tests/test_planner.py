@@ -183,3 +183,11 @@ def test_the_table_gives_the_share_of_plausible_parameter_sets():
     assert by["total cost"][3].endswith("better on 40% of plausible parameter sets")
     lines = planner.markdown_summary(comp, "en", ensemble)
     assert any("Across 34 plausible parameter sets" in line for line in lines)
+
+
+def test_the_api_refuses_an_unknown_language_before_running():
+    """``sim.compare(..., lang=...)`` takes en or nb; anything else is refused at once."""
+    import sim
+
+    with pytest.raises(ValueError, match="allowed: en, nb"):
+        sim.compare("baseline", "best_fit", lang="de")
