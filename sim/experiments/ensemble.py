@@ -57,7 +57,7 @@ from sim.experiments.run_store import (
     RunStore,
     check_store_dir,
     read_manifest,  # noqa: F401 - also this module's name
-    run_missing,
+    run_with_bar,
     sorted_runs,
 )
 from sim.measures.headline import HEADLINE, better_sign
@@ -470,12 +470,9 @@ def run_ensemble(
     Raises:
         ScenarioError: ``out`` cannot take the runs (:func:`check_ensemble_dir`); nothing is written.
     """
-    from sim.experiments.executors import progress_bar
-
     path = Path(out).resolve() if out is not None else None
     store: RunStore | None = None
     done: set[int] = set()
-    rows: list[dict[str, Any]] = []
     if path is not None:
         problem = check_ensemble_dir(path, ensemble, resume=resume, overwrite=overwrite)
         if problem:
@@ -498,22 +495,8 @@ def run_ensemble(
             **metrics,
         }
 
-    bar = progress_bar(
-        total=ensemble.n_runs, initial=resumed, desc="ensemble", unit="run", disable=not progress, smoothing=0.05
-    )
-
-    def saved(row: dict[str, Any]) -> None:
-        if store is None:
-            rows.append(row)
-        bar.update()
-        if on_run is not None:
-            on_run(row)
-
-    try:
-        run_missing(_ensemble_job, _tasks(ensemble, todo), make_row, store=store, executor=executor, workers=workers,
-                    n_tasks=len(todo), on_row=saved)  # fmt: skip
-    finally:
-        bar.close()
+    rows = run_with_bar(_ensemble_job, _tasks(ensemble, todo), make_row, store=store, executor=executor, workers=workers,
+                        n_tasks=len(todo), desc="ensemble", total=ensemble.n_runs, progress=progress, on_run=on_run)  # fmt: skip
 
     if store is not None:
         runs = store.read()

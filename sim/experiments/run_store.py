@@ -248,3 +248,54 @@ def run_missing[T: tuple](
                 store.write(row)
             if on_row is not None:
                 on_row(row)
+
+
+def run_with_bar[T: tuple](
+    job: Callable[..., Any],
+    tasks: Iterable[T],
+    make_row: Callable[[T, Any], dict[str, Any]],
+    *,
+    store: RunStore | None,
+    executor: Executor | None,
+    workers: int | None,
+    n_tasks: int,
+    desc: str,
+    total: int,
+    progress: bool,
+    on_run: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`run_missing` with a progress bar over all ``total`` runs (those already saved count
+    as done), as sweeps and ensembles run.
+
+    Args:
+        job, tasks, make_row, store, executor, workers, n_tasks: As for :func:`run_missing`;
+            ``tasks`` are the runs still to do.
+        desc: The bar's label.
+        total: Every run, saved or not.
+        progress: Show the bar.
+        on_run: Called with each row once it is saved.
+
+    Returns:
+        The new rows when there is no ``store`` (kept in memory), else an empty list (read them
+        from the store).
+    """
+    from sim.experiments.executors import progress_bar
+
+    rows: list[dict[str, Any]] = []
+    bar = progress_bar(
+        total=total, initial=total - n_tasks, desc=desc, unit="run", disable=not progress, smoothing=0.05
+    )
+
+    def saved(row: dict[str, Any]) -> None:
+        if store is None:
+            rows.append(row)
+        bar.update()
+        if on_run is not None:
+            on_run(row)
+
+    try:
+        run_missing(job, tasks, make_row, store=store, executor=executor, workers=workers, n_tasks=n_tasks,
+                    on_row=saved)  # fmt: skip
+    finally:
+        bar.close()
+    return rows

@@ -43,7 +43,7 @@ from sim.experiments.run_store import (
     finished_runs,
     read_manifest,
     read_rows,
-    run_missing,
+    run_with_bar,
     sorted_runs,
 )
 
@@ -216,12 +216,9 @@ def run_sweep(
     Raises:
         ScenarioError: ``out`` cannot take the results (see :func:`check_sweep_out_dir`); nothing is written.
     """
-    from sim.experiments.executors import progress_bar
-
     path = Path(out).resolve() if out is not None else None
     store: RunStore | None = None
     done: set[int] = set()
-    rows: list[dict[str, Any]] = []
     if path is not None:
         problem = check_sweep_out_dir(path, sweep, resume=resume, overwrite=overwrite)
         if problem:
@@ -241,22 +238,8 @@ def run_sweep(
         row.update(metrics)
         return row
 
-    bar = progress_bar(
-        total=sweep.n_runs, initial=resumed, desc=sweep.name, unit="run", disable=not progress, smoothing=0.05
-    )
-
-    def saved(row: dict[str, Any]) -> None:
-        if store is None:
-            rows.append(row)
-        bar.update()
-        if on_run is not None:
-            on_run(row)
-
-    try:
-        run_missing(_sweep_job, _tasks(sweep, todo), make_row, store=store, executor=executor, workers=workers,
-                    n_tasks=len(todo), on_row=saved)  # fmt: skip
-    finally:
-        bar.close()
+    rows = run_with_bar(_sweep_job, _tasks(sweep, todo), make_row, store=store, executor=executor, workers=workers,
+                        n_tasks=len(todo), desc=sweep.name, total=sweep.n_runs, progress=progress, on_run=on_run)  # fmt: skip
 
     if path is not None:
         runs = read_runs(path)
