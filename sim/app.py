@@ -101,7 +101,6 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Pathways of {n} people (one starting in each place)",
         "nb": "Forløpene til {n} personer (én som starter på hvert sted)",
     },
-    "left": {"en": "left the services", "nb": "gikk ut av tjenestene"},
     "previous": {"en": "previous run ({change})", "nb": "forrige kjøring ({change})"},
     "same_levers": {"en": "same levers", "nb": "samme virkemidler"},
     "more_changes": {"en": "and {n} more", "nb": "og {n} til"},
@@ -719,7 +718,7 @@ def _column(table: dict[str, Any], name: str, n: int) -> np.ndarray:
     return np.array(table[name][:n])
 
 
-def followed_tables(model: InteractiveModel, lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+def followed_tables(model: InteractiveModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The spells and markers of the followed people, as :func:`draw_timelines` takes them.
 
     Spells come from the run's records (``model.records.spells``: the finished ones) and from the
@@ -934,7 +933,7 @@ def waitlist_figure(model: InteractiveModel, previous: Trace | None = None, lang
 
 def timelines_figure(model: InteractiveModel, lang: str = "en") -> Figure:
     """The pathways of the followed people over the run (drawn by ``sim.reports.people``)."""
-    spells, markers = followed_tables(model, lang)
+    spells, markers = followed_tables(model)
     # Spells and markers before the first day shown would be drawn only to be cut off.
     spells = spells[spells["end_day"] >= model.start_day]
     markers = markers[markers["day"] >= model.start_day]
