@@ -68,11 +68,11 @@ def _fmt(value: float, unit: str) -> str:
 
 def _ci(low: float, high: float, unit: str) -> str:
     """`` [low, high]`` in the unit shown (shares as percentages, money in millions), or nothing where there is no interval."""
-    from sim.reports.text import MILLION, NOK_UNIT, number
+    from sim.reports.text import number, scaled
 
     if math.isnan(low):
         return ""
-    scale = 100.0 if unit == "share" else 1.0 / MILLION if unit == NOK_UNIT else 1.0
+    scale = scaled(1.0, unit)
     return f" [{number(low * scale)}, {number(high * scale)}]"
 
 
@@ -95,7 +95,7 @@ def _narrow_table(comparison: Comparison, name: str) -> Table:
     from rich import box
 
     from sim.reports.planner import marks
-    from sim.reports.text import PER_1000, interval_decimals, label, number
+    from sim.reports.text import PER_1000, interval_decimals, label, number, scaled, signed
 
     base = comparison.names[0]
     table = Table(
@@ -112,9 +112,8 @@ def _narrow_table(comparison: Comparison, name: str) -> Table:
         if m.scenario != name:
             continue
         d = interval_decimals(m.diff, m.low, m.high, m.unit)
-        scale = 100.0 if m.unit == "share" else 1e-6 if m.unit.startswith("NOK") else 1.0
-        diff = "-" if math.isnan(m.diff) else number(m.diff * scale, d)
-        diff = diff if diff.startswith("-") or diff in {"0", "-"} else f"+{diff}"
+        scale = scaled(1.0, m.unit)
+        diff = "-" if math.isnan(m.diff) else signed(m.diff * scale, d)
         if not math.isnan(m.low):
             diff += f" [{number(m.low * scale, d)}, {number(m.high * scale, d)}]"
         percent = "%" if m.unit == "share" else ""

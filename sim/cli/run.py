@@ -28,17 +28,16 @@ TABLE_NB = {"title": "{scenario}: {reps} replikasjoner, frø {seed}", "metric": 
             "ci": "95 % KI", "unit": "enhet", "what": "hva det er (docs/metrics.md)"}
 
 
-def _format(value: float | None, unit: str) -> str:
-    """A value of ``summary.json`` for the run table: shares as percentages, one decimal."""
+def _format(value: float | None, unit: str, lang: str = "en") -> str:
+    """A value of ``summary.json`` for the run table: shares as percentages, money in millions,
+    one decimal (two per 1,000 inhabitants), in the language's number format."""
+    from sim.reports.language import fmt
+    from sim.reports.text import scaled
+
     if value is None:
         return "-"
-    if unit == "share":
-        return f"{value * 100:.1f} %"
-    if unit == "NOK per year":
-        return f"{value / 1e6:,.1f}"
-    if unit.startswith("per 1,000"):
-        return f"{value:.2f}"
-    return f"{value:,.1f}"
+    text = fmt(scaled(value, unit), 2 if unit.startswith("per 1,000") else 1, lang)
+    return f"{text} %" if unit == "share" else text
 
 
 def results_table(summary: dict[str, Any], width: int | None = None, lang: str = "en") -> Table:
@@ -49,7 +48,6 @@ def results_table(summary: dict[str, Any], width: int | None = None, lang: str =
         width: The console's width: below :data:`WIDE_TABLE` the description column is left out.
         lang: ``"en"`` or ``"nb"`` (headings, numbers with decimal commas, descriptions where translated).
     """
-    from sim.reports.language import fmt
     from sim.reports.text import plain
 
     nb = lang == "nb"
@@ -67,22 +65,14 @@ def results_table(summary: dict[str, Any], width: int | None = None, lang: str =
     metrics = summary["metrics"]
     order = [*FIRST_IN_RUN_TABLE, *(m for m in metrics if m not in FIRST_IN_RUN_TABLE)]
 
-    def shown(value: float | None, unit: str) -> str:
-        text = _format(value, unit)
-        if not nb or value is None:
-            return text
-        scaled = value * 100 if unit == "share" else value / 1e6 if unit == "NOK per year" else value
-        digits = 2 if unit.startswith("per 1,000") else 1
-        return fmt(scaled, digits, "nb") + (" %" if unit == "share" else "")
-
     for name in order:
         m = metrics[name]
         lo, hi = m["ci95"]
         to = " til " if nb else " to "
-        ci = "-" if lo is None else f"{shown(lo, m['unit'])}{to}{shown(hi, m['unit'])}"
+        ci = "-" if lo is None else f"{_format(lo, m['unit'], lang)}{to}{_format(hi, m['unit'], lang)}"
         units = {"share": "%", "NOK per year": "mill. kr per år" if nb else "million NOK a year"}
         unit = units.get(m["unit"], m["unit"])
-        cells = [name, shown(m["mean"], m["unit"]), ci]
+        cells = [name, _format(m["mean"], m["unit"], lang), ci]
         if wide:
             cells += [unit, plain(name, "nb") if nb and name in FIRST_IN_RUN_TABLE else m["description"]]
         table.add_row(*cells)

@@ -50,7 +50,7 @@ from sim.measures.metrics import json_number, temporary_stay_lengths
 from sim.reports import ensemble_report, planner
 from sim.reports.language import check_lang
 from sim.reports.run_figures import STAY_BIN_DAYS
-from sim.reports.text import HEADLINE, MILLION, NOK_UNIT, PLAIN, cost_lines, findings, label
+from sim.reports.text import HEADLINE, NOK_UNIT, PLAIN, cost_lines, findings, label, scaled
 
 #: One colour per scenario, the base (grey) first.
 COLOURS = ("tab:grey", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
@@ -125,7 +125,7 @@ def metrics_figure(comparison: Comparison, path: Path) -> None:
     for ax, metric in zip(ensemble_report.panels(fig, len(HEADLINE)), HEADLINE, strict=True):
         rows = table[table["metric"] == metric].set_index("scenario").loc[names]
         unit = rows["unit"].iloc[0]
-        factor = 100.0 if unit == "share" else 1.0 / MILLION if unit == NOK_UNIT else 1.0
+        factor = scaled(1.0, unit)
         means = rows["mean"].to_numpy(dtype=float) * factor
         low = np.nan_to_num(means - rows["ci_low"].to_numpy(dtype=float) * factor)
         high = np.nan_to_num(rows["ci_high"].to_numpy(dtype=float) * factor - means)

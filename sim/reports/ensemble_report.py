@@ -27,7 +27,6 @@ from sim.experiments.ensemble import TABLE_COLUMNS, EnsembleResult
 from sim.measures.headline import better_sign
 from sim.measures.metrics import METRICS, json_number
 from sim.reports.text import (
-    MILLION,
     NOK_UNIT,
     PLAIN,
     SHOWS_AS_ZERO,
@@ -36,6 +35,7 @@ from sim.reports.text import (
     difference,
     label,
     number,
+    scaled,
 )
 
 ENSEMBLE_CSV = "ensemble.csv"
@@ -71,16 +71,9 @@ def _noun(metric: str) -> str:
     return f"the {text}" if text.startswith(_QUANTITY_WORDS) else f"the number of {text}"
 
 
-def _scaled(value: float, unit: str) -> float:
-    """A value in the unit it is shown in: shares as percentages (points), money in millions."""
-    if unit == "share":
-        return value * 100
-    return value / MILLION if unit == NOK_UNIT else value
-
-
 def _precision(values: Sequence[float], unit: str) -> int:
     """Decimals for numbers shown together (as :mod:`sim.reports.text` does for a difference and its interval)."""
-    shown = [abs(_scaled(v, unit)) for v in values if not math.isnan(v)]
+    shown = [abs(scaled(v, unit)) for v in values if not math.isnan(v)]
     if all(v >= WHOLE_FROM for v in shown):
         return 0
     return 2 if any(0 < v < SHOWS_AS_ZERO for v in shown) else 1
@@ -88,7 +81,7 @@ def _precision(values: Sequence[float], unit: str) -> int:
 
 def spread(low: float, high: float, unit: str, decimals: int) -> str:
     """Two differences with the unit once: ``-10.8 to -8.7 points``, ``NOK -0.5 to +0.6 million a year``."""
-    a, b = (difference(_scaled(v, unit), "", decimals) for v in (low, high))  # signed numbers, no unit
+    a, b = (difference(scaled(v, unit), "", decimals) for v in (low, high))  # signed numbers, no unit
     if unit == NOK_UNIT:
         return f"NOK {a} to {b} million a year"
     return f"{a} to {b}" + (" points" if unit == "share" else UNIT_WORDS.get(unit, ""))
@@ -243,8 +236,8 @@ def _rows(result: EnsembleResult) -> list[list[str]]:
             d = _precision([row.median_diff, row.p05, row.p95, row.min, row.max], unit)
             cells = [
                 difference(row.median_diff, unit, d),
-                f"{number(_scaled(row.p05, unit), d)} to {number(_scaled(row.p95, unit), d)}",
-                f"{number(_scaled(row.min, unit), d)} to {number(_scaled(row.max, unit), d)}",
+                f"{number(scaled(row.p05, unit), d)} to {number(scaled(row.p95, unit), d)}",
+                f"{number(scaled(row.min, unit), d)} to {number(scaled(row.max, unit), d)}",
             ]
         out.append([label(str(row.scenario)), _plain(str(row.metric)), *cells, _better_cell(row), str(row.points)])
     return out
@@ -316,7 +309,7 @@ def ensemble_figure(result: EnsembleResult, path: Path) -> Path:
         unit = METRICS[metric].unit if metric in METRICS else ""
         for i, name in enumerate(alternatives):
             values = d.loc[(d["scenario"] == name) & (d["metric"] == metric), "diff"].dropna().to_numpy(dtype=float)
-            shown = np.array([_scaled(v, unit) for v in values])
+            shown = np.array([scaled(v, unit) for v in values])
             if len(shown):
                 jitter = np.linspace(-0.12, 0.12, len(shown)) if len(shown) > 1 else np.zeros(1)
                 ax.plot(i + jitter, shown, "o", color=f"C{i % 10}", alpha=0.6, markersize=5)

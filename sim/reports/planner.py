@@ -36,7 +36,7 @@ from sim.experiments.ensemble import EnsembleResult
 from sim.measures.headline import HEADLINE, better_sign
 from sim.reports.language import check_lang, fmt
 from sim.reports.style import BETTER_COLOUR, NEUTRAL_COLOUR, WORSE_COLOUR
-from sim.reports.text import MILLION, NOK_UNIT, PER_1000, difference, interval_decimals, label, number, quantity
+from sim.reports.text import MILLION, NOK_UNIT, PER_1000, difference, interval_decimals, label, number, quantity, scaled
 
 #: Short names of the headline measures for the table, the verdicts and the forest plot.
 SHORT: dict[str, dict[str, str]] = {
@@ -271,7 +271,7 @@ def _cell(m: Mark, lang: str) -> str:
     if m.mark == "nodata":
         return f"{SYMBOL['nodata']} {WORDS[lang]['nodata']}"
     d = interval_decimals(m.diff, m.low, m.high, m.unit)
-    scale = 100.0 if m.unit == "share" else 1 / MILLION if m.unit == NOK_UNIT else 1.0
+    scale = scaled(1.0, m.unit)
     ci = (
         f"[{number(m.low * scale, d, lang)}; {number(m.high * scale, d, lang)}]"
         if lang == "nb"
@@ -355,7 +355,7 @@ AXIS_UNITS: dict[str, dict[str, str]] = {
 
 def _scale(unit: str, lang: str = "en") -> tuple[float, str]:
     """The factor and axis unit a measure's differences are shown in."""
-    factor = 100.0 if unit == "share" else 1 / MILLION if unit == NOK_UNIT else 1.0
+    factor = scaled(1.0, unit)
     return factor, AXIS_UNITS[lang].get(unit, unit)
 
 

@@ -198,23 +198,23 @@ def difference(value: float, unit: str, decimals: int | None = None, lang: str =
     (in Norwegian ``-13 prosentpoeng``, ``-25 dager``, ``-2,1 mill. kr per år``)."""
     nb = check_lang(lang) == "nb"
     if unit == "share":
-        return f"{_signed(value * 100, decimals, lang)} {'prosentpoeng' if nb else 'points'}"
+        return f"{signed(value * 100, decimals, lang)} {'prosentpoeng' if nb else 'points'}"
     if unit == NOK_UNIT:
-        amount = _signed(value / MILLION, decimals, lang)
+        amount = signed(value / MILLION, decimals, lang)
         return f"{amount} mill. kr per år" if nb else f"NOK {amount} million a year"
     if unit == PER_1000:
-        return _signed(value, 2 if decimals is None else max(decimals, 2), lang) + _units(lang)[unit]
-    return _signed(value, decimals, lang) + _units(lang).get(unit, "")
+        return signed(value, 2 if decimals is None else max(decimals, 2), lang) + _units(lang)[unit]
+    return signed(value, decimals, lang) + _units(lang).get(unit, "")
 
 
-def _signed(value: float, decimals: int | None = None, lang: str = "en") -> str:
+def signed(value: float, decimals: int | None = None, lang: str = "en") -> str:
     """:func:`number` with a ``+`` in front of a positive value."""
     text = number(value, decimals, lang)
     return text if text.startswith("-") or text == "0" else f"+{text}"
 
 
-def _scaled(value: float, unit: str) -> float:
-    """A value in the unit it is shown in: shares as percentages, money in millions."""
+def scaled(value: float, unit: str) -> float:
+    """A value in the unit it is shown in: shares as percentages (points), money in millions."""
     if unit == "share":
         return value * 100
     return value / MILLION if unit == NOK_UNIT else value
@@ -241,7 +241,7 @@ FINDING_WORDS: dict[str, dict[str, str]] = {
 
 def interval_decimals(diff: float, low: float, high: float, unit: str) -> int:
     """One precision for a difference and its interval (in the unit they are shown in)."""
-    d = _decimals(_scaled(diff, unit), _scaled(low, unit), _scaled(high, unit))
+    d = _decimals(scaled(diff, unit), scaled(low, unit), scaled(high, unit))
     return max(d, 2) if unit == PER_1000 else d
 
 
@@ -262,7 +262,7 @@ def plain_line(name: str, metric: str, table: pd.DataFrame, lang: str = "en") ->
         return head + words["no_data"]
     if math.isnan(a["diff_ci_low"]):
         return head + words["one"].format(d=difference(a["diff"], unit, lang=lang))
-    lo, hi = _scaled(a["diff_ci_low"], unit), _scaled(a["diff_ci_high"], unit)
+    lo, hi = scaled(a["diff_ci_low"], unit), scaled(a["diff_ci_high"], unit)
     d = interval_decimals(a["diff"], a["diff_ci_low"], a["diff_ci_high"], unit)
     ci = words["ci"].format(lo=number(lo, d, lang), hi=number(hi, d, lang))
     clear = lo > 0 or hi < 0
@@ -333,7 +333,7 @@ def cost_lines(comparison: Comparison, lang: str = "en") -> list[str]:
         interval = ""
         if not math.isnan(total["diff_ci_low"]):
             lo, hi = total["diff_ci_low"] / MILLION, total["diff_ci_high"] / MILLION
-            interval = words["ci"].format(lo=_signed(lo, 1, lang), hi=_signed(hi, 1, lang))
+            interval = words["ci"].format(lo=signed(lo, 1, lang), hi=signed(hi, 1, lang))
         items = sorted(
             (r for r in COST_ROWS[1:] if not math.isnan(rows.loc[r, "diff"])),
             key=lambda r: -abs(rows.loc[r, "diff"]),
