@@ -31,12 +31,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from sim.config import DAYS_PER_YEAR
 from sim.experiments.comparison import Comparison
 from sim.experiments.ensemble import EnsembleResult
 from sim.measures.headline import HEADLINE, better_sign
 from sim.reports.language import check_lang, fmt
 from sim.reports.style import BETTER_COLOUR, NEUTRAL_COLOUR, WORSE_COLOUR
 from sim.reports.text import MILLION, NOK_UNIT, PER_1000, difference, interval_decimals, label, number, quantity, scaled
+from sim.reports.text import signed as signed_number
 
 #: Short names of the headline measures for the table, the verdicts and the forest plot.
 SHORT: dict[str, dict[str, str]] = {
@@ -213,12 +215,11 @@ def marks(comparison: Comparison) -> list[Mark]:
 def compact(value: float, unit: str, lang: str = "en", signed: bool = False, decimals: int | None = None) -> str:
     """A value or difference in the table's short form: the measure's name carries the rest of
     the unit (``33%``, ``0.84``, ``NOK 108 m``; ``-7.1 points``, ``-0.12``, ``NOK -0.3 m``)."""
+    write = signed_number if signed else number
     if unit == PER_1000:
-        text = number(value, 2 if decimals is None else max(decimals, 2), lang)
-        return f"+{text}" if signed and value > 0 and text != "0" else text
+        return write(value, 2 if decimals is None else max(decimals, 2), lang)
     if unit == NOK_UNIT:
-        amount = number(value / MILLION, 1 if decimals is None else decimals, lang)
-        amount = f"+{amount}" if signed and value > 0 and amount != "0" else amount
+        amount = write(value / MILLION, 1 if decimals is None else decimals, lang)
         return f"{amount} mill. kr" if lang == "nb" else f"NOK {amount} m"
     return difference(value, unit, decimals, lang) if signed else quantity(value, unit, lang)
 
@@ -321,7 +322,7 @@ def rows(
 def how(comparison: Comparison, lang: str = "en") -> str:
     """How the comparison was made, in one sentence."""
     run = comparison.base.run
-    years = run.years - run.warmup_days / 365.0
+    years = run.years - run.warmup_days / DAYS_PER_YEAR
     return WORDS[check_lang(lang)]["how"].format(
         reps=run.replications, years=round(years, 2), seed=comparison.base.seed
     )
