@@ -61,24 +61,30 @@ PLACES: dict[State, dict[str, str]] = {
     State.PRIVATE: {"en": "private housing", "nb": "privat bolig"},
 }
 
-#: The terms planners use, in each language.
+#: The terms planners use, in each language (the places are in :data:`PLACES`: :func:`place`).
 TERMS: dict[str, dict[str, str]] = {
-    "temporary": {"en": "NAV temporary housing", "nb": "NAV midlertidig botilbud"},
-    "municipal": {"en": "municipal housing", "nb": "kommunal bolig"},
-    "rop": {"en": "ROP housing (co-occurring disorders)", "nb": "ROP-bolig"},
-    "staffed": {"en": "staffed housing", "nb": "bemannet bolig"},
-    "training": {"en": "training flat", "nb": "treningsleilighet"},
-    "recovery": {"en": "recovery house", "nb": "tilfriskningshus"},
-    "ordinary": {"en": "ordinary municipal flat", "nb": "ordinær kommunal bolig"},
     "meeting": {"en": "allocation meeting", "nb": "tildelingsmøte"},
     "followup": {"en": "follow-up after treatment", "nb": "ettervern"},
-    "treatment": {"en": "treatment (TSB)", "nb": "behandling (TSB)"},
-    "prison": {"en": "prison", "nb": "fengsel"},
-    "street": {"en": "street or a friend's sofa", "nb": "gate eller sofa hos venner"},
-    "private": {"en": "private housing", "nb": "privat bolig"},
     "waiting_list": {"en": "waiting list", "nb": "venteliste"},
     "warmup": {"en": "warm-up (not counted)", "nb": "innsvingning (telles ikke)"},
 }
+
+
+#: The municipal unit types by their names in the scenarios, in each language (short: they
+#: follow "municipal housing", as in "municipal housing (training flat, sor)").
+UNIT_TYPES: dict[str, dict[str, str]] = {
+    "ordinary": {"en": "ordinary flat", "nb": "ordinær leilighet"},
+    "rop": {"en": "ROP unit", "nb": "ROP-bolig"},
+    "staffed": {"en": "staffed", "nb": "bemannet"},
+    "training": {"en": "training flat", "nb": "treningsleilighet"},
+    "recovery": {"en": "recovery house", "nb": "tilfriskningshus"},
+}
+
+
+def unit_type(name: str, lang: str = "en") -> str:
+    """A unit type's name in the language; a type not in :data:`UNIT_TYPES` is written as its
+    name in the scenario (``my_type`` -> ``my type``)."""
+    return UNIT_TYPES.get(name, {}).get(check_lang(lang), name.replace("_", " "))
 
 
 def place(state: State, lang: str = "en") -> str:

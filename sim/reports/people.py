@@ -27,7 +27,7 @@ from matplotlib.patches import Patch
 
 from sim.config import DAYS_PER_YEAR
 from sim.model.states import State
-from sim.reports.language import check_lang, fmt, place, term
+from sim.reports.language import check_lang, fmt, place, term, unit_type
 from sim.reports.style import PLACE_COLOURS, WARMUP_SHADE
 
 #: Words of this report that :mod:`sim.reports.language` does not have, in each language.
@@ -115,16 +115,6 @@ WORDS: dict[str, dict[str, str]] = {
         "nb": "replikasjon {r} kjørt på nytt ga ikke de lagrede oppholdene (modellen er endret siden kjøringen)",
     },
     "replay_off": {"en": "not replayed", "nb": "ikke kjørt på nytt"},
-}
-
-#: Short names of the municipal unit types, in brackets after "municipal housing"; another
-#: type is written as its name in the scenario.
-UNIT_NAMES: dict[str, dict[str, str]] = {
-    "ordinary": {"en": "ordinary flat", "nb": "ordinær leilighet"},
-    "rop": {"en": "ROP unit", "nb": "ROP-bolig"},
-    "staffed": {"en": "staffed", "nb": "bemannet"},
-    "training": {"en": "training flat", "nb": "treningsleilighet"},
-    "recovery": {"en": "recovery house", "nb": "tilfriskningshus"},
 }
 
 #: How each kind of marker is drawn: matplotlib marker, face colour, size.
@@ -527,8 +517,7 @@ def _place_name(state: str, lang: str) -> str:
 
 def _unit_name(housing_type: str, zone: str, lang: str) -> str:
     """``municipal housing (ordinary flat, sentrum)``: the place, the unit type and its zone."""
-    kind = UNIT_NAMES.get(housing_type, {}).get(lang, housing_type.replace("_", " "))
-    return f"{place(State.HOUSED, lang)} ({kind}, {zone})"
+    return f"{place(State.HOUSED, lang)} ({unit_type(housing_type, lang)}, {zone})"
 
 
 def _housed_name(spell: pd.Series, lang: str) -> str:
