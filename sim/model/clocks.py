@@ -9,6 +9,7 @@ the person's situation now (:mod:`sim.model.hazards`). ``Person.reschedule`` ask
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from sim.model import hazards
@@ -16,14 +17,27 @@ from sim.model.hazards import INF
 from sim.model.states import EventKind, State
 
 if TYPE_CHECKING:
+    from sim.model.luck import Luck
     from sim.model.person import Person
+
+_log = math.log
 
 
 def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     """The time from ``now`` to the person's earliest clock, and what it is.
 
-    Clocks are drawn in a fixed order from the person's own stream (so the same person meets
-    the same luck wherever two scenarios agree); ties go to the kind that sorts first
+    The competing risks with a constant hazard from now on are drawn as one race (the direct
+    method): the time to the first of them from their total rate, then which one it is from
+    their shares, a second draw made only if the race comes before every other clock. This is
+    exactly the distribution of the earliest of independent exponential clocks (the minimum of
+    exponentials is exponential with the summed rate, and it is clock *i* with probability
+    rate *i* / total, independently of the time). Hazards that are higher just after a
+    discharge (death, relapse) are drawn on their own from their piecewise hazard while the
+    person is inside that window, and join the race once it has passed. Fixed timers
+    (discharge, move-in, end of tenancy, ...) are compared as they are.
+
+    The draws come from the person's own stream in a fixed order (so the same person meets the
+    same luck wherever two scenarios agree); ties between timers go to the kind that sorts first
     (:class:`EventKind` compares as its string value).
 
     Args:
@@ -36,12 +50,15 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     """
     model = person.model
     rates = model.rates
-    rng = person.luck
     state = person.state
     using = person.using
-    exp_time = hazards.exp_time
     clocks: list[tuple[float, EventKind]] = []
     timer = clocks.append
+    # The race: constant hazards from now on, in a fixed order.
+    race_rates: list[float] = []
+    race_kinds: list[EventKind] = []
+    rate = race_rates.append
+    kind = race_kinds.append
 
     if person.offer is not None:
         timer((person.move_in_day - now, EventKind.MOVE_IN))
@@ -51,50 +68,91 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     death = rates.death_using if using else rates.death
     if state is State.TREATMENT or state is State.PRISON:
         timer((person.release_day - now, EventKind.DISCHARGE))
-        timer((exp_time(rng, death), EventKind.DEATH))
-        return min(clocks)
+        rate(death)
+        kind(EventKind.DEATH)
+        return _earliest(person.luck, clocks, race_rates, race_kinds)
 
+    rng = person.luck
     since = now - person.last_discharge
-    early = death * rates.death_early_multiplier
-    timer((hazards.piecewise_time(rng, early, death, rates.death_early_window - since), EventKind.DEATH))
-    timer((exp_time(rng, rates.move_away), EventKind.MOVE_AWAY))
+    until_break = rates.death_early_window - since
+    if until_break > 0.0:
+        early = death * rates.death_early_multiplier
+        timer((hazards.piecewise_time(rng, early, death, until_break), EventKind.DEATH))
+    else:
+        rate(death)
+        kind(EventKind.DEATH)
+    rate(rates.move_away)
+    kind(EventKind.MOVE_AWAY)
 
     housed = state is State.HOUSED
     at_home = housed or state is State.PRIVATE
     if using:
         if not model.treatment.is_queued(person):
-            referral = rates.referral_housed if at_home else rates.referral_homeless
-            timer((exp_time(rng, referral), EventKind.REFERRAL))
-        timer((exp_time(rng, rates.prison_using), EventKind.PRISON))
-        timer((exp_time(rng, rates.remission), EventKind.REMISSION))
+            rate(rates.referral_housed if at_home else rates.referral_homeless)
+            kind(EventKind.REFERRAL)
+        rate(rates.prison_using)
+        kind(EventKind.PRISON)
+        rate(rates.remission)
+        kind(EventKind.REMISSION)
         if person.in_followup:
-            timer((exp_time(rng, rates.no_contact_using), EventKind.NO_CONTACT))  # no draw if the rate is 0
+            rate(rates.no_contact_using)
+            kind(EventKind.NO_CONTACT)
     else:
         relapse = model.cfg.relapse
-        rate = hazards.relapse_rate(person)
-        timer((
-            hazards.piecewise_time(rng, rate * relapse.early_multiplier, rate, relapse.early_window_days - since),
-            EventKind.RELAPSE,
-        ))
+        relapse_rate = hazards.relapse_rate(person)
+        until_break = relapse.early_window_days - since
+        if until_break > 0.0:
+            early = relapse_rate * relapse.early_multiplier
+            timer((hazards.piecewise_time(rng, early, relapse_rate, until_break), EventKind.RELAPSE))
+        else:
+            rate(relapse_rate)
+            kind(EventKind.RELAPSE)
     if state is State.PRIVATE:
-        timer((exp_time(rng, rates.private_loss_using if using else rates.private_loss), EventKind.PRIVATE_LOSS))
+        rate(rates.private_loss_using if using else rates.private_loss)
+        kind(EventKind.PRIVATE_LOSS)
     else:
         own, arranged = hazards.own_housing_rates(person)
-        timer((exp_time(rng, own + arranged), EventKind.OWN_HOUSING))
+        rate(own + arranged)
+        kind(EventKind.OWN_HOUSING)
         if person.competence < 1.0 and person.competence_gain_per_year() > 0.0:
             # The own-housing and eviction hazards depend on competence, which is growing:
             # look again after a while (the hazards are piecewise constant between reviews).
             timer((model.cfg.competence.review_days, EventKind.REVIEW))
 
     if state is State.TEMPORARY:
-        timer((exp_time(rng, rates.leave_temporary), EventKind.LEAVE_TEMPORARY))
+        rate(rates.leave_temporary)
+        kind(EventKind.LEAVE_TEMPORARY)
     elif state is State.STREET:
-        timer((exp_time(rng, rates.street_to_nav), EventKind.TO_NAV))
+        rate(rates.street_to_nav)
+        kind(EventKind.TO_NAV)
     elif housed:
-        timer((exp_time(rng, hazards.eviction_rate(person)), EventKind.EVICTION))
+        rate(hazards.eviction_rate(person))
+        kind(EventKind.EVICTION)
         timer((person.tenancy_end - now, EventKind.TENANCY_END))
     if at_home and not using and not person.in_followup and rates.stable_after < INF:
         timer((person.stable_since + rates.stable_after - now, EventKind.STABLE))
     if person.in_followup:
         timer((person.followup_until - now, EventKind.FOLLOWUP_END))
-    return min(clocks)
+    return _earliest(rng, clocks, race_rates, race_kinds)
+
+
+def _earliest(
+    rng: Luck, clocks: list[tuple[float, EventKind]], race_rates: list[float], race_kinds: list[EventKind]
+) -> tuple[float, EventKind]:
+    """The earliest of the timers and the race of constant hazards (see :func:`next_event`).
+
+    One draw for the race's time (none if every rate is 0), and one for which risk it is, made
+    only when the race comes first.
+    """
+    total = sum(race_rates)
+    if total > 0.0:
+        first = -_log(1.0 - rng.random()) / total  # the earliest of the race: exponential, the summed rate
+        if not clocks or first < min(clocks)[0]:
+            pick = rng.random() * total
+            for rate, kind in zip(race_rates, race_kinds, strict=True):
+                pick -= rate
+                if pick < 0.0:
+                    return first, kind
+            # Rounding left ``pick`` at or just above 0: the last risk with a rate.
+            return first, next(k for r, k in zip(reversed(race_rates), reversed(race_kinds), strict=True) if r > 0.0)
+    return min(clocks) if clocks else (INF, EventKind.DEATH)

@@ -18,6 +18,7 @@ from itertools import accumulate
 from sim.config import DAYS_PER_YEAR, Scenario, UnitTypeConfig
 from sim.model.calendar import CalendarModel
 from sim.model.hazards import Rates, gamma_duration
+from sim.model.luck import PersonStreams
 from sim.model.person import Person
 from sim.model.records import Records
 from sim.model.services import FollowupTeam, HousingOffice, TemporaryHousing, Treatment
@@ -26,8 +27,9 @@ from sim.model.stock import HousingStock, Unit
 
 # Random stream tags: each source of randomness has its own stream, so that changing one part
 # of a scenario does not shift the luck of every other part (common random numbers). A person's
-# stream is (tag of their arrival stream, their place in it + 1); an arrival stream's own gaps
-# are drawn from (``ARRIVAL_STREAM_OFFSET`` + its tag, 0).
+# stream is keyed by the tag of their arrival stream and their place in it (``sim.model.luck``:
+# a block of numbers drawn for their batch, then a Mersenne Twister seeded with (tag, place + 1));
+# an arrival stream's own gaps are drawn from (``ARRIVAL_STREAM_OFFSET`` + its tag, 0).
 STREAM_INITIAL, STREAM_TREATMENT, STREAM_PRISON, STREAM_NAV = 0, 1, 2, 3
 STREAM_STOCK = 10
 ARRIVAL_STREAM_OFFSET = 100
@@ -56,7 +58,7 @@ class Recurring:
     def __call__(self) -> None:
         self.action()
         model = self.model
-        model.calendar.schedule(model.time + self.interval, self)
+        model.calendar.schedule(model.calendar.now + self.interval, self)
 
 
 class ArrivalStream:
@@ -81,7 +83,7 @@ class ArrivalStream:
     def _schedule_next(self) -> None:
         """Draw the gap to the next arrival and put it on the calendar (none if the rate is 0)."""
         if self.rate > 0:
-            self.model.calendar.schedule(self.model.time + self.rng.expovariate(self.rate), self.fire)
+            self.model.calendar.schedule(self.model.calendar.now + self.rng.expovariate(self.rate), self.fire)
 
     def fire(self) -> None:
         """One arrival, then schedule the next."""
@@ -120,6 +122,8 @@ class HousingModel(CalendarModel):
         if delay != "never":
             self.stock.on_loss = partial(self._replace_later, delay)
         self.entered = 0  # people created so far (initial population and arrivals)
+        self._person_streams: dict[int, PersonStreams] = {}  # arrival stream tag -> its people's streams
+        self._sample_appends: tuple[Callable[[float], None], ...] = ()  # the sample columns' appends (collect)
         # What a new person's attributes are drawn from, prepared once (``random.choices`` with
         # cumulative weights draws exactly as with the weights).
         pop, zones = scenario.population, scenario.zones.names
@@ -155,7 +159,7 @@ class HousingModel(CalendarModel):
     def _replace_later(self, delay: float, unit: Unit) -> None:
         """A unit was lost: the municipality replaces it ``delay`` days from now
         (``stock.replacement_delay_days``), with a unit of the same type in the same zone."""
-        when = self.time + delay
+        when = self.calendar.now + delay
         self.calendar.schedule(when, partial(self.stock.replace, unit, when))
 
     # ------------------------------------------------------------------ people
@@ -181,9 +185,13 @@ class HousingModel(CalendarModel):
         """
         pop = self.cfg.population
         self.entered += 1
-        rng = self.stream_rng(tag, index + 1)
+        streams = self._person_streams.get(tag)
+        if streams is None:
+            base = (self.seed << SEED_SHIFT) | (tag << TAG_SHIFT)  # as stream_rng(tag, index + 1)
+            streams = self._person_streams[tag] = PersonStreams(self.seed, tag, base)
+        rng = streams.luck(index)
         need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
-        competence = min(1.0, max(0.0, rng.gauss(pop.competence_mean[need.name.lower()], pop.competence_sd)))
+        competence = min(1.0, max(0.0, rng.normalvariate(pop.competence_mean[need.name.lower()], pop.competence_sd)))
         network = rng.choices(self._zones, cum_weights=self._network_cum_weights)[0]
         preferred = rng.choices(self._zones, cum_weights=self._preferred_cum_weights)[0]
         if rng.random() < pop.prefers_network_zone_prob:
@@ -205,9 +213,9 @@ class HousingModel(CalendarModel):
         if self.treatment.has_bed and not self.treatment.queue:
             # A bed is free: straight into treatment, no night on the street.
             stay = gamma_duration(person.luck, self.cfg.treatment.stay_days_mean, self.cfg.treatment.stay_days_cv)
-            person.start_in(State.TREATMENT, release_day=self.time + stay)
+            person.start_in(State.TREATMENT, release_day=self.calendar.now + stay)
             self._record_outside_admission(person, State.TREATMENT)
-            self.records.add(self.records.treatment_waits, person.unique_id, self.time, self.time)  # no wait
+            self.records.add(self.records.treatment_waits, person.unique_id, self.calendar.now, self.calendar.now)  # no wait
             return
         person.start_in(State.STREET)
         self.treatment.refer(person)
@@ -216,12 +224,12 @@ class HousingModel(CalendarModel):
         """An admission to ``state`` (treatment or prison) of someone who arrives from outside
         the system (counted like any other)."""
         person.admissions += 1
-        self.records.add(self.records.admissions, person.unique_id, self.time, state.value, "outside")
+        self.records.add(self.records.admissions, person.unique_id, self.calendar.now, state.value, "outside")
 
     def _arrive_prison(self, person: Person) -> None:
         """Place a person who arrives in prison (the sentence drawn now; released into the municipality)."""
         sentence = self.cfg.prison
-        release = self.time + gamma_duration(person.luck, sentence.sentence_days_mean, sentence.sentence_days_cv)
+        release = self.calendar.now + gamma_duration(person.luck, sentence.sentence_days_mean, sentence.sentence_days_cv)
         person.start_in(State.PRISON, release_day=release)
         self._record_outside_admission(person, State.PRISON)
 
@@ -278,8 +286,9 @@ class HousingModel(CalendarModel):
                              "units", "units_occupied", "followup_clients",
                              *(f"units_{name}" for name in self.stock.by_type))
             )  # fmt: skip
+            self._sample_appends = tuple(column.append for column in samples.values())
         values = (
-            self.time,
+            self.calendar.now,
             *self.counts.values(),  # in State order, as the columns
             len(self.office),
             len(self.treatment.queue),
@@ -288,8 +297,8 @@ class HousingModel(CalendarModel):
             len(self.followup.clients),
             *self.stock.by_type.values(),  # in type order, as the columns
         )
-        for column, value in zip(samples.values(), values, strict=True):
-            column.append(value)
+        for append, value in zip(self._sample_appends, values, strict=True):
+            append(value)
 
     def run(self) -> None:
         """Run to the end of the scenario and close every open spell."""
@@ -324,4 +333,4 @@ def check_invariants(model: HousingModel) -> None:
         assert not (person.has_private and person.unit is not None), "private housing or a municipal unit, not both"
     assert model.stock.size == len(model.stock.units) - model.stock.lost_count
     assert len(model.followup.clients) <= model.followup.capacity
-    assert math.isfinite(model.time)
+    assert math.isfinite(model.time) and model.time == model.calendar.now, "the calendar keeps Mesa's clock"

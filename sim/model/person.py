@@ -14,7 +14,6 @@ scenarios wherever the scenarios agree.
 
 from __future__ import annotations
 
-import random
 from typing import TYPE_CHECKING
 
 import mesa
@@ -28,6 +27,7 @@ from sim.model.states import HOME, INSTITUTION, EventKind, Need, State, TempPlac
 if TYPE_CHECKING:
     from sim.model import HousingModel
     from sim.model.calendar import Entry
+    from sim.model.luck import Luck
     from sim.model.stock import Unit
 
 #: A discharge held back until the keys are ready comes this many days (under 0.1 second) after
@@ -95,7 +95,7 @@ class Person(mesa.Agent):
         self,
         model: HousingModel,
         *,
-        luck: random.Random,
+        luck: Luck,
         need: Need,
         female: bool,
         competence: float,
@@ -113,7 +113,7 @@ class Person(mesa.Agent):
         self.using = using
 
         self.state: State | None = None
-        self.spell_start = model.time
+        self.spell_start = model.calendar.now
         self.unit: Unit | None = None  # tenancy held (also while in treatment or prison)
         self.offer: Unit | None = None  # accepted, waiting for the keys
         self.offer_chosen = False  # the accepted unit is one the person chose (see accept_offer)
@@ -128,8 +128,8 @@ class Person(mesa.Agent):
         self.last_discharge = -INF
         self.has_private = False  # private housing to go back to (kept during a stay inside)
         self.temp_place: TempPlace | None = None  # the kind of temporary place held
-        self.stable_since = model.time  # housed, not using and no follow-up since (when in a home)
-        self._competence_updated = model.time
+        self.stable_since = model.calendar.now  # housed, not using and no follow-up since (when in a home)
+        self._competence_updated = model.calendar.now
         self._event: Entry | None = None  # the pending entry on the calendar
         self._next_kind: EventKind | None = None  # what the pending entry is
 
@@ -172,7 +172,7 @@ class Person(mesa.Agent):
                 who was nowhere: a new person, or one whose home was just closed).
         """
         model = self.model
-        now = model.time
+        now = model.calendar.now
         self._update_competence(now)
         old = self.state
         if old is not None:
@@ -210,7 +210,7 @@ class Person(mesa.Agent):
             unit.type_name if housed else "",
             unit.zone if housed else "",
             self.spell_start,
-            self.model.time if now is None else now,
+            self.model.calendar.now if now is None else now,
             reason,
         )
 
@@ -237,9 +237,9 @@ class Person(mesa.Agent):
     def _update_competence(self, now: float | None = None) -> None:
         """Add the competence gained since the last update (the situation has not changed since)."""
         if now is None:
-            now = self.model.time
-        elapsed = now - self._competence_updated
-        if elapsed > 0.0 and self.state is not None and self.competence < 1.0:
+            now = self.model.calendar.now
+        if self.competence < 1.0 and now > self._competence_updated and self.state is not None:
+            elapsed = now - self._competence_updated
             gain = self.competence_gain_per_year()
             if gain > 0.0:
                 self.competence = min(1.0, self.competence + gain * elapsed / DAYS_PER_YEAR)
@@ -251,7 +251,7 @@ class Person(mesa.Agent):
         """Cancel the pending event and schedule the earliest of all clocks from now."""
         model = self.model
         self._cancel_event()
-        now = model.time
+        now = model.calendar.now
         when, kind = next_event(self, now)
         if when < INF:
             self._next_kind = kind
@@ -286,7 +286,7 @@ class Person(mesa.Agent):
             reason: Why the current spell ends, as recorded (``own_housing`` or ``arranged_private``).
         """
         model = self.model
-        now = model.time
+        now = model.calendar.now
         self.change_state(State.PRIVATE, reason)  # closes a housed spell while the unit is still held
         self.has_private = True
         if self.unit is not None:
@@ -320,7 +320,7 @@ class Person(mesa.Agent):
             # No place for women in active use: many go to a sofa or the street instead (7.2.2, 7.4.1).
             reason, place = "unsuitable", None
         if place is None:
-            model.records.add(model.records.refusals, self.unique_id, model.time, reason)
+            model.records.add(model.records.refusals, self.unique_id, model.calendar.now, reason)
         self.temp_place = place
         return place
 
@@ -346,7 +346,7 @@ class Person(mesa.Agent):
         self.state = None
         self.unit = None
         self.tenancy_end = INF
-        self.model.stock.release(unit, self.model.time, lose=lose_unit)
+        self.model.stock.release(unit, self.model.calendar.now, lose=lose_unit)
         self.model.office.withdraw(self)  # a move-on application from a training flat lapses
         if not self.model.cfg.followup.continues_after_eviction:
             self.end_followup()
@@ -366,7 +366,7 @@ class Person(mesa.Agent):
             model.stock.reserve(unit, self)
             self.chosen_home = unit.zone == self.preferred_zone
             # Day-0 tenants are part-way through their tenancy.
-            self._start_tenancy(unit, model.time + self.luck.uniform(0.0, unit.kind.tenancy_days))
+            self._start_tenancy(unit, model.calendar.now + self.luck.uniform(0.0, unit.kind.tenancy_days))
         self.release_day = release_day
         if state is State.TREATMENT:
             model.treatment.occupy_at_start(self)
@@ -378,7 +378,7 @@ class Person(mesa.Agent):
         if state in HOME and not self.using:
             # Day-0 people at home have been stable for part of the time it takes to leave.
             stable = model.rates.stable_after
-            self.stable_since = model.time - self.luck.uniform(0.0, stable if stable < INF else 0.0)
+            self.stable_since = model.calendar.now - self.luck.uniform(0.0, stable if stable < INF else 0.0)
         if state in INSTITUTION:
             self.using = False
             if model.cfg.coordination.application_timing == "admission":
@@ -397,7 +397,7 @@ class Person(mesa.Agent):
         cfg = model.cfg
         self._update_competence()  # an admission from the queue comes at another person's event
         self.admissions += 1
-        model.records.add(model.records.admissions, self.unique_id, model.time, state.value, self.state.value)
+        model.records.add(model.records.admissions, self.unique_id, model.calendar.now, state.value, self.state.value)
         if state is State.PRISON:
             model.treatment.withdraw(self)
             duration = gamma_duration(self.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
@@ -408,7 +408,7 @@ class Person(mesa.Agent):
         self.change_state(state, "admitted_treatment" if state is State.TREATMENT else "admitted_prison")
         self.using = False
         self.held_discharge = False
-        self.release_day = model.time + duration
+        self.release_day = model.calendar.now + duration
         if self.unit is None and not self.has_private:
             if cfg.coordination.application_timing == "admission":
                 # Housing planned from admission (mechanism 2): the application stands, or the
@@ -429,7 +429,7 @@ class Person(mesa.Agent):
         cfg = model.cfg
         source = self.state
         assert source in INSTITUTION
-        now = model.time
+        now = model.calendar.now
         coordination = cfg.coordination
         if (
             self.unit is None
@@ -474,12 +474,12 @@ class Person(mesa.Agent):
         unit = self.unit
         assert unit is not None
         if self.renews_tenancy:
-            while self.tenancy_end <= self.model.time:
+            while self.tenancy_end <= self.model.calendar.now:
                 self.tenancy_end += unit.kind.tenancy_days
             return
         self.unit = None
         self.tenancy_end = INF
-        self.model.stock.release(unit, self.model.time)
+        self.model.stock.release(unit, self.model.calendar.now)
 
     def accept_offer(self, unit: Unit, move_in_day: float, *, chosen: bool = False) -> None:
         """The person said yes to a unit reserved for them.
@@ -493,14 +493,14 @@ class Person(mesa.Agent):
         self.offer = unit
         self.offer_chosen = chosen
         self.move_in_day = move_in_day
-        if move_in_day <= self.model.time:
+        if move_in_day <= self.model.calendar.now:
             self.move_in()  # no paperwork delay (e.g. the M/M/c docking scenarios)
         else:
             self.reschedule()
 
     def refused_offers_limit(self) -> None:
         """Declined past the limit with ``after_limit = "temporary_only"``: off the list for a while."""
-        self.reapply_day = self.model.time + self.model.cfg.choice.reapply_after_days
+        self.reapply_day = self.model.calendar.now + self.model.cfg.choice.reapply_after_days
         self.reschedule()
 
     def move_in(self) -> None:
@@ -515,18 +515,18 @@ class Person(mesa.Agent):
             old = self.unit
             if self.state is State.HOUSED:
                 self.close_spell("moved_on")
-                self.spell_start = model.time
+                self.spell_start = model.calendar.now
             self.unit = None
-            model.stock.release(old, model.time)
+            model.stock.release(old, model.calendar.now)
         model.office.withdraw(self)
         self.reapply_day = INF
         model.records.add(
-            model.records.lettings, self.unique_id, model.time, unit.uid, unit.type_name, unit.zone,
-            model.time - unit.empty_since, unit.offers, self.offer_chosen,
+            model.records.lettings, self.unique_id, model.calendar.now, unit.uid, unit.type_name, unit.zone,
+            model.calendar.now - unit.empty_since, unit.offers, self.offer_chosen,
         )  # fmt: skip
         unit.offers = 0
         self.chosen_home = self.offer_chosen
-        self._start_tenancy(unit, model.time + unit.kind.tenancy_days)
+        self._start_tenancy(unit, model.calendar.now + unit.kind.tenancy_days)
         if self.state is State.TEMPORARY or self.state is State.STREET:
             self.change_state(State.HOUSED, "moved_in")
             self._try_followup()
@@ -541,14 +541,14 @@ class Person(mesa.Agent):
         self.tenancy_end = tenancy_end
         if not unit.kind.renewable:
             lead = model.cfg.housing_office.move_on_lead_days
-            model.office.apply(self, max(0.0, tenancy_end - lead - model.time))
+            model.office.apply(self, max(0.0, tenancy_end - lead - model.calendar.now))
 
     def _try_followup(self) -> None:
         """Take up follow-up after moving in, if the need qualifies and the teams have a slot (mechanism 9)."""
         followup = self.model.followup
         if not self.in_followup and self.need >= followup.min_need and followup.try_enrol(self):
             self.in_followup = True
-            self.followup_until = self.model.time + followup.duration_days
+            self.followup_until = self.model.calendar.now + followup.duration_days
 
     def end_followup(self) -> None:
         """Close the follow-up case, if any (the time without service contact starts now)."""
@@ -556,7 +556,7 @@ class Person(mesa.Agent):
             self.model.followup.end(self)
             self.in_followup = False
             self.followup_until = INF
-            self.stable_since = self.model.time
+            self.stable_since = self.model.calendar.now
 
     def leave_system(self, reason: str) -> None:
         """Leave for good (stable out of services, moving away, death): free everything the person held.
@@ -578,13 +578,13 @@ class Person(mesa.Agent):
             model.treatment.leave(self)
         model.office.withdraw(self)
         if self.offer is not None:
-            model.stock.release(self.offer, model.time)
+            model.stock.release(self.offer, model.calendar.now)
             self.offer = None
         if self.unit is not None:
-            model.stock.release(self.unit, model.time)
+            model.stock.release(self.unit, model.calendar.now)
             self.unit = None
         self.end_followup()
-        model.records.add(model.records.exits, self.unique_id, model.time, reason, state.value)
+        model.records.add(model.records.exits, self.unique_id, model.calendar.now, reason, state.value)
         self.remove()  # cancels the pending event too
 
     def _cancel_event(self) -> None:

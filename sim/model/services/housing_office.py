@@ -65,14 +65,14 @@ class HousingOffice:
         and an applicant as soon as their papers arrive, instead of at the next periodic
         meeting (used for docking against queueing theory).
         """
-        when = self.model.time + delay
+        when = self.model.calendar.now + delay
         if when not in self._meeting_due:
             self._meeting_due.add(when)
             self.model.calendar.schedule(when, self._extra_meeting)
 
     def _extra_meeting(self) -> None:
         """Hold an extra meeting called by :meth:`call_meeting`."""
-        self._meeting_due.discard(self.model.time)
+        self._meeting_due.discard(self.model.calendar.now)
         self.meeting()
 
     def __len__(self) -> int:
@@ -87,7 +87,7 @@ class HousingOffice:
             person: The applicant.
             delay: Days until the office has the papers (the place in the queue is from then).
         """
-        now = self.model.time
+        now = self.model.calendar.now
         existing = self.applications.get(person)
         if existing is not None:
             existing.active_from = min(existing.active_from, now + delay)
@@ -100,14 +100,19 @@ class HousingOffice:
         """Take a person off the list (housed, left, or refused further offers)."""
         self.applications.pop(person, None)
 
-    def _eligible(self, app: Application) -> bool:
-        """The application can be offered a unit at a meeting now."""
-        person = app.person
-        now = self.model.time
-        if app.active_from > now or app.answer_due > now or person.offer is not None:
-            return False
+    def eligible(self, now: float) -> list[Application]:
+        """The applications that can be offered a unit at a meeting now, in the list's order.
+
+        Args:
+            now: The model's time.
+        """
         # "Housing-ready" rule: no offer to someone in active use (Housing First drops it).
-        return not (self.cfg.require_housing_ready and person.using)
+        ready = self.cfg.require_housing_ready
+        return [
+            a for a in self.applications.values()
+            if a.active_from <= now and a.answer_due <= now and a.person.offer is None
+            and not (ready and a.person.using)
+        ]  # fmt: skip
 
     def meeting(self, only: Unit | None = None) -> None:
         """Hold an allocation meeting: match vacant units to the waiting list.
@@ -120,13 +125,13 @@ class HousingOffice:
         stock = model.stock
         if not stock.vacant or (only is not None and not only.is_vacant):
             return
-        candidates = [a for a in self.applications.values() if self._eligible(a)]
+        now = model.calendar.now
+        candidates = self.eligible(now)
         if not candidates:
             return
         vacant = [only] if only is not None else allocation.vacancy_order(stock.vacant.values())
         choice = model.cfg.choice
         cfg = self.cfg
-        now = model.time
         response = cfg.offer_response_days
         institution_first = model.cfg.coordination.institution_priority
         for app in allocation.order_applicants(cfg.rule, candidates, institution_first):

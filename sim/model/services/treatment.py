@@ -41,7 +41,7 @@ class Treatment:
         """Put a person on the treatment queue, admitting at once if a bed is free."""
         if person in self.queue or person in self.patients:
             return
-        self.queue[person] = self.model.time
+        self.queue[person] = self.model.calendar.now
         self._admit_waiting()
 
     def withdraw(self, person: Person) -> None:
@@ -61,6 +61,6 @@ class Treatment:
         """Admit from the head of the queue while a bed is free (recording each wait)."""
         while self.queue and self.has_bed:
             person, referred = self.queue.popitem(last=False)
-            self.model.records.add(self.model.records.treatment_waits, person.unique_id, referred, self.model.time)
+            self.model.records.add(self.model.records.treatment_waits, person.unique_id, referred, self.model.calendar.now)
             self.patients.add(person)
             person.admit(State.TREATMENT)
