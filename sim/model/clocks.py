@@ -21,6 +21,32 @@ if TYPE_CHECKING:
     from sim.model.person import Person
 
 _log = math.log
+# Enum members as module constants: read at every clock draw, a global is cheaper than a class attribute.
+_DEATH = EventKind.DEATH
+_DISCHARGE = EventKind.DISCHARGE
+_EVICTION = EventKind.EVICTION
+_FOLLOWUP_END = EventKind.FOLLOWUP_END
+_LEAVE_TEMPORARY = EventKind.LEAVE_TEMPORARY
+_MOVE_AWAY = EventKind.MOVE_AWAY
+_MOVE_IN = EventKind.MOVE_IN
+_NO_CONTACT = EventKind.NO_CONTACT
+_OWN_HOUSING = EventKind.OWN_HOUSING
+_PRISON = EventKind.PRISON
+_PRIVATE_LOSS = EventKind.PRIVATE_LOSS
+_REAPPLY = EventKind.REAPPLY
+_REFERRAL = EventKind.REFERRAL
+_RELAPSE = EventKind.RELAPSE
+_REMISSION = EventKind.REMISSION
+_REVIEW = EventKind.REVIEW
+_STABLE = EventKind.STABLE
+_TENANCY_END = EventKind.TENANCY_END
+_TO_NAV = EventKind.TO_NAV
+_IN_HOUSED = State.HOUSED
+_IN_PRISON = State.PRISON
+_IN_PRIVATE = State.PRIVATE
+_IN_STREET = State.STREET
+_IN_TEMPORARY = State.TEMPORARY
+_IN_TREATMENT = State.TREATMENT
 
 
 def next_event(person: Person, now: float) -> tuple[float, EventKind]:
@@ -61,15 +87,15 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     kind = race_kinds.append
 
     if person.offer is not None:
-        timer((person.move_in_day - now, EventKind.MOVE_IN))
+        timer((person.move_in_day - now, _MOVE_IN))
     if person.reapply_day < INF:
-        timer((person.reapply_day - now, EventKind.REAPPLY))
+        timer((person.reapply_day - now, _REAPPLY))
 
     death = rates.death_using if using else rates.death
-    if state is State.TREATMENT or state is State.PRISON:
-        timer((person.release_day - now, EventKind.DISCHARGE))
+    if state is _IN_TREATMENT or state is _IN_PRISON:
+        timer((person.release_day - now, _DISCHARGE))
         rate(death)
-        kind(EventKind.DEATH)
+        kind(_DEATH)
         return _earliest(person.luck, clocks, race_rates, race_kinds)
 
     rng = person.luck
@@ -77,62 +103,62 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     until_break = rates.death_early_window - since
     if until_break > 0.0:
         early = death * rates.death_early_multiplier
-        timer((hazards.piecewise_time(rng, early, death, until_break), EventKind.DEATH))
+        timer((hazards.piecewise_time(rng, early, death, until_break), _DEATH))
     else:
         rate(death)
-        kind(EventKind.DEATH)
+        kind(_DEATH)
     rate(rates.move_away)
-    kind(EventKind.MOVE_AWAY)
+    kind(_MOVE_AWAY)
 
-    housed = state is State.HOUSED
-    at_home = housed or state is State.PRIVATE
+    housed = state is _IN_HOUSED
+    at_home = housed or state is _IN_PRIVATE
     if using:
         if not model.treatment.is_queued(person):
             rate(rates.referral_housed if at_home else rates.referral_homeless)
-            kind(EventKind.REFERRAL)
+            kind(_REFERRAL)
         rate(rates.prison_using)
-        kind(EventKind.PRISON)
+        kind(_PRISON)
         rate(rates.remission)
-        kind(EventKind.REMISSION)
+        kind(_REMISSION)
         if person.in_followup:
             rate(rates.no_contact_using)
-            kind(EventKind.NO_CONTACT)
+            kind(_NO_CONTACT)
     else:
         relapse = model.cfg.relapse
         relapse_rate = hazards.relapse_rate(person)
         until_break = relapse.early_window_days - since
         if until_break > 0.0:
             early = relapse_rate * relapse.early_multiplier
-            timer((hazards.piecewise_time(rng, early, relapse_rate, until_break), EventKind.RELAPSE))
+            timer((hazards.piecewise_time(rng, early, relapse_rate, until_break), _RELAPSE))
         else:
             rate(relapse_rate)
-            kind(EventKind.RELAPSE)
-    if state is State.PRIVATE:
+            kind(_RELAPSE)
+    if state is _IN_PRIVATE:
         rate(rates.private_loss_using if using else rates.private_loss)
-        kind(EventKind.PRIVATE_LOSS)
+        kind(_PRIVATE_LOSS)
     else:
         own, arranged = hazards.own_housing_rates(person)
         rate(own + arranged)
-        kind(EventKind.OWN_HOUSING)
+        kind(_OWN_HOUSING)
         if person.competence < 1.0 and person.competence_gain_per_year() > 0.0:
             # The own-housing and eviction hazards depend on competence, which is growing:
             # look again after a while (the hazards are piecewise constant between reviews).
-            timer((model.cfg.competence.review_days, EventKind.REVIEW))
+            timer((model.cfg.competence.review_days, _REVIEW))
 
-    if state is State.TEMPORARY:
+    if state is _IN_TEMPORARY:
         rate(rates.leave_temporary)
-        kind(EventKind.LEAVE_TEMPORARY)
-    elif state is State.STREET:
+        kind(_LEAVE_TEMPORARY)
+    elif state is _IN_STREET:
         rate(rates.street_to_nav)
-        kind(EventKind.TO_NAV)
+        kind(_TO_NAV)
     elif housed:
         rate(hazards.eviction_rate(person))
-        kind(EventKind.EVICTION)
-        timer((person.tenancy_end - now, EventKind.TENANCY_END))
+        kind(_EVICTION)
+        timer((person.tenancy_end - now, _TENANCY_END))
     if at_home and not using and not person.in_followup and rates.stable_after < INF:
-        timer((person.stable_since + rates.stable_after - now, EventKind.STABLE))
+        timer((person.stable_since + rates.stable_after - now, _STABLE))
     if person.in_followup:
-        timer((person.followup_until - now, EventKind.FOLLOWUP_END))
+        timer((person.followup_until - now, _FOLLOWUP_END))
     return _earliest(rng, clocks, race_rates, race_kinds)
 
 
@@ -155,4 +181,4 @@ def _earliest(
                     return first, kind
             # Rounding left ``pick`` at or just above 0: the last risk with a rate.
             return first, next(k for r, k in zip(reversed(race_rates), reversed(race_kinds), strict=True) if r > 0.0)
-    return min(clocks) if clocks else (INF, EventKind.DEATH)
+    return min(clocks) if clocks else (INF, _DEATH)

@@ -249,15 +249,18 @@ class Person(mesa.Agent):
 
     def reschedule(self) -> None:
         """Cancel the pending event and schedule the earliest of all clocks from now."""
-        model = self.model
-        self._cancel_event()
-        now = model.calendar.now
+        calendar = self.model.calendar
+        event = self._event
+        if event is not None:
+            calendar.cancel(event)
+            self._event = None
+        now = calendar.now
         when, kind = next_event(self, now)
         if when < INF:
             self._next_kind = kind
             # A timer that ran out while away (e.g. in treatment) fires now. The person is the
             # event's action (see ``__call__``).
-            self._event = model.calendar.schedule(now + max(when, 0.0), self)
+            self._event = calendar.schedule(now + when if when > 0.0 else now, self)
 
     def __call__(self) -> None:
         """The pending event is due (the calendar calls the person): act on it, then draw the clocks again."""
