@@ -1,13 +1,13 @@
 """Hazards: the rates of the things that can happen to a person, and how their times are drawn.
 
 Every transition is a competing risk. A person's rates depend on where they are and on what
-they are doing; when either changes, all their clocks are drawn again (the rates are
-piecewise constant, so redrawing from "now" is exact). Two hazards are highest just after a
-discharge and fall after a window (relapse, F12; mortality, F14): they are drawn from a
-piecewise-constant hazard with one breakpoint.
+they are doing; when either changes, their clocks are drawn again (the rates are piecewise
+constant, so redrawing from "now" is exact; how: ``sim.model.clocks``). Two hazards are highest
+just after a discharge and fall after a window (relapse, F12; mortality, F14): they are drawn
+from a piecewise-constant hazard with one breakpoint.
 
-Rates are per day. Python's ``random.Random`` is used for scalar draws: it is several times
-faster than a numpy scalar draw, and each person has a stream of their own.
+Rates are per day. Draws are scalar draws from Python-level streams (a person's own,
+``sim.model.luck``, or a ``random.Random``): several times faster than a numpy scalar draw.
 """
 
 from __future__ import annotations
@@ -117,28 +117,13 @@ def competence_factor(competence: float, midpoint: float, scale: float) -> float
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def exp_time(rng: random.Random, rate: float) -> float:
-    """Time to an event with a constant hazard ``rate`` per day (``inf`` if the rate is 0).
-
-    The same draw as ``rng.expovariate(rate)`` (the formula of CPython's ``random`` module),
-    written out to save a method call on the hottest line of the model.
-
-    Args:
-        rng: The person's (or the stream's) random stream; one draw unless the rate is 0.
-        rate: Hazard per day.
-    """
-    if rate <= 0.0:
-        return INF
-    return -_log(1.0 - rng.random()) / rate
-
-
 def piecewise_time(
     rng: random.Random, rate_before: float, rate_after: float, until_break: float
 ) -> float:
     """Time to an event whose hazard is ``rate_before`` for ``until_break`` days, then ``rate_after``.
 
     Inverts the cumulative hazard with one unit-exponential draw. A hazard that is zero from
-    now on gives ``inf`` without a draw, as in :func:`exp_time`.
+    now on gives ``inf`` without a draw.
 
     Args:
         rng: The person's random stream.

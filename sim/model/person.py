@@ -3,13 +3,13 @@
 A person is always in exactly one place (:class:`~sim.model.states.State`) until they leave the
 system. They hold at most one pending event on the model's calendar: the earliest of their
 clocks (sampled hazards such as relapse or eviction, and fixed timers such as discharge or
-move-in; :mod:`sim.model.clocks`). Whenever their situation changes, every clock is drawn again
+move-in; :mod:`sim.model.clocks`). Whenever their situation changes, the clocks are drawn again
 from "now" (:meth:`Person.reschedule`). When the event comes up, :mod:`sim.model.events` says
 what its kind (:class:`~sim.model.states.EventKind`) does; the transitions it calls are here.
 
-Each person draws from a random stream of their own, seeded from the run's seed and the
-person's place in their arrival stream, so the same person meets the same luck in two
-scenarios wherever the scenarios agree.
+Each person draws from a random stream of their own (:mod:`sim.model.luck`), keyed by the run's
+seed and the person's place in their arrival stream, so the same person meets the same luck in
+two scenarios wherever the scenarios agree.
 """
 
 from __future__ import annotations
