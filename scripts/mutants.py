@@ -215,7 +215,7 @@ MUTANTS: list[Mutant] = [
     Mutant("temporary_capacity", "temporary places have a capacity (TemporaryHousing.is_free)", TEMP,
            "return limit is None or self.by_kind[kind] < limit", "return True"),
     Mutant("refusals_recorded", "refusals are recorded (records.refusals)", P,
-           "model.records.add(model.records.refusals, self.unique_id, model.calendar.now, reason)", "pass"),
+           "model.records.row(model.records.refusals, self.unique_id, model.calendar.now, reason)", "pass"),
     Mutant("staffed_temporary", "staffed temporary places for need >= staffed_min_need", P,
            "staffed=self.need >= model.staffed_min_need", "staffed=False"),
     Mutant("staffed_temporary_relapse", "a staffed or crisis temporary place has the staffed relapse multiplier", H,

@@ -154,7 +154,7 @@ class HousingModel(CalendarModel):
         first = len(self.stock.units)
         self.stock.add(type_name, kind, zone, count, day)
         for uid in range(first, first + count):
-            self.records.add(self.records.added_units, uid, day, type_name, zone)
+            self.records.row(self.records.added_units, uid, day, type_name, zone)
 
     def _replace_later(self, delay: float, unit: Unit) -> None:
         """A unit was lost: the municipality replaces it ``delay`` days from now
@@ -215,7 +215,7 @@ class HousingModel(CalendarModel):
             stay = gamma_duration(person.luck, self.cfg.treatment.stay_days_mean, self.cfg.treatment.stay_days_cv)
             person.start_in(State.TREATMENT, release_day=self.calendar.now + stay)
             self._record_outside_admission(person, State.TREATMENT)
-            self.records.add(self.records.treatment_waits, person.unique_id, self.calendar.now, self.calendar.now)  # no wait
+            self.records.row(self.records.treatment_waits, person.unique_id, self.calendar.now, self.calendar.now)  # no wait
             return
         person.start_in(State.STREET)
         self.treatment.refer(person)
@@ -224,7 +224,7 @@ class HousingModel(CalendarModel):
         """An admission to ``state`` (treatment or prison) of someone who arrives from outside
         the system (counted like any other)."""
         person.admissions += 1
-        self.records.add(self.records.admissions, person.unique_id, self.calendar.now, state.value, "outside")
+        self.records.row(self.records.admissions, person.unique_id, self.calendar.now, state.value, "outside")
 
     def _arrive_prison(self, person: Person) -> None:
         """Place a person who arrives in prison (the sentence drawn now; released into the municipality)."""

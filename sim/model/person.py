@@ -323,7 +323,7 @@ class Person(mesa.Agent):
             # No place for women in active use: many go to a sofa or the street instead (7.2.2, 7.4.1).
             reason, place = "unsuitable", None
         if place is None:
-            model.records.add(model.records.refusals, self.unique_id, model.calendar.now, reason)
+            model.records.row(model.records.refusals, self.unique_id, model.calendar.now, reason)
         self.temp_place = place
         return place
 
@@ -400,7 +400,7 @@ class Person(mesa.Agent):
         cfg = model.cfg
         self._update_competence()  # an admission from the queue comes at another person's event
         self.admissions += 1
-        model.records.add(model.records.admissions, self.unique_id, model.calendar.now, state.value, self.state.value)
+        model.records.row(model.records.admissions, self.unique_id, model.calendar.now, state.value, self.state.value)
         if state is State.PRISON:
             model.treatment.withdraw(self)
             duration = gamma_duration(self.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
@@ -466,7 +466,7 @@ class Person(mesa.Agent):
             self._become_homeless("discharged", p_temp)
             destination = self.state.value
             self.ensure_application(coordination.notice_delay_days)
-        model.records.add(model.records.discharges, self.unique_id, now, source.value, destination)
+        model.records.row(model.records.discharges, self.unique_id, now, source.value, destination)
         if source is State.TREATMENT:
             model.treatment.leave(self)
         self.reschedule()
@@ -523,7 +523,7 @@ class Person(mesa.Agent):
             model.stock.release(old, model.calendar.now)
         model.office.withdraw(self)
         self.reapply_day = INF
-        model.records.add(
+        model.records.row(
             model.records.lettings, self.unique_id, model.calendar.now, unit.uid, unit.type_name, unit.zone,
             model.calendar.now - unit.empty_since, unit.offers, self.offer_chosen,
         )  # fmt: skip
@@ -587,7 +587,7 @@ class Person(mesa.Agent):
             model.stock.release(self.unit, model.calendar.now)
             self.unit = None
         self.end_followup()
-        model.records.add(model.records.exits, self.unique_id, model.calendar.now, reason, state.value)
+        model.records.row(model.records.exits, self.unique_id, model.calendar.now, reason, state.value)
         self.remove()  # cancels the pending event too
 
     def _cancel_event(self) -> None:

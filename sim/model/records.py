@@ -69,6 +69,10 @@ class Records:
     samples: dict[str, list | array] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Every table's appends, bound once (see ``row``).
+        self._appends = {
+            id(table): tuple(column.append for column in table.values()) for table in self._tables() if table
+        }
         # The spell columns, bound once: spells are the most frequent row.
         s = self.spells
         self._spell_columns = (
@@ -96,6 +100,17 @@ class Records:
         s(start)
         e(end)
         r(reason)
+
+    def row(self, table: dict[str, list | array], *values: object) -> None:
+        """Append one row to one of this record's tables (as :meth:`add`, with the columns'
+        appends bound once: the model adds a row at most events).
+
+        Args:
+            table: One of the tables (e.g. ``records.exits``), not ``samples``.
+            values: One value per column, in column order; text as plain ``str``.
+        """
+        for append, value in zip(self._appends[id(table)], values, strict=True):
+            append(value)
 
     @staticmethod
     def add(table: dict[str, list | array], *values: object) -> None:

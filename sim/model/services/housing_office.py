@@ -150,7 +150,7 @@ class HousingOffice:
             person.offers += 1
             person.declines += verdict.declined
             unit.offers += 1
-            model.records.add(
+            model.records.row(
                 model.records.offers, person.unique_id, now, unit.type_name, unit.zone,
                 not verdict.declined, verdict.value,
             )  # fmt: skip
