@@ -13,7 +13,8 @@ Engines:
     mesa_agents: the same with a Mesa agent per customer and a ``random.Random`` of its own,
         seeded the way this project seeds a person's stream: the cheapest possible version of
         "full Person agents" in Mesa (a floor for this project's docking run).
-    mesa_agents_calendar: the same agents and streams on this project's calendar
+    mesa_agents_calendar: the same agents on this project's calendar, with this project's streams
+        (``sim.model.luck``: a block of numbers per person instead of a seeded Mersenne Twister)
         (``sim.model.calendar.CalendarModel``) instead of Mesa's event list: the fastest this
         project's design (a Mesa agent with a stream of its own per person, on that calendar)
         can be with people who do nothing but queue (a ceiling for its docking run).
@@ -180,10 +181,14 @@ def run_mesa_agents(
     lam: float, c: int, mean_service: float, days: float, warmup: float, seed: int, on_calendar: bool = False
 ) -> QueueRun:
     """A Mesa agent per customer with a stream of its own; events on Mesa's event list, or
-    (``on_calendar``) on this project's calendar (``sim.model.calendar.CalendarModel``)."""
+    (``on_calendar``) on this project's calendar (``sim.model.calendar.CalendarModel``) with this
+    project's people's streams (``sim.model.luck.PersonStreams``): the ceiling of its design."""
     import mesa
 
     from sim.model.calendar import CalendarModel
+    from sim.model.luck import PersonStreams
+
+    streams = PersonStreams(seed, 3, (seed << 48) | (3 << 36))
 
     out = QueueRun(0, [], [])
     rate = 1.0 / mean_service
@@ -191,8 +196,9 @@ def run_mesa_agents(
     class Customer(mesa.Agent):
         def __init__(self, model: Queue, index: int) -> None:
             super().__init__(model)
-            # A stream of their own, seeded like sim.model.HousingModel.stream_rng.
-            self.luck = random.Random((seed << 48) | (3 << 36) | (index + 1))
+            # A stream of their own: as the model's people (on the calendar), or a Mersenne
+            # Twister seeded like sim.model.HousingModel.stream_rng (the model's people before 2026-12-01).
+            self.luck = streams.luck(index) if on_calendar else random.Random((seed << 48) | (3 << 36) | (index + 1))
             self.arrived = model.time
 
         def __call__(self) -> None:  # service ends

@@ -273,7 +273,7 @@ def table(results: dict[str, Any]) -> str:
             "ciw": "Ciw 3",
             "mesa_loop": "Mesa: bare schedule_event loop",
             "mesa_agents": "Mesa: agent + own stream/person",
-            "mesa_agents_calendar": "  the same, on sim.model.calendar",
+            "mesa_agents_calendar": "  same, calendar + luck.py streams",
             "heapq": "hand-written heapq loop",
         }
         for engine, row in d["engines"].items():
