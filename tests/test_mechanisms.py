@@ -643,7 +643,6 @@ def test_piecewise_time_is_exact_at_the_break():
     tail = draws[draws > 90] - 90
     assert tail.mean() == pytest.approx(1 / 0.002, rel=0.05)
     assert hazards.piecewise_time(rng, 0.0, 0.0, 10.0) == np.inf
-    assert hazards.exp_time(rng, 0.0) == np.inf
 
 
 # ----------------------------------------------------------------------------- 9. follow-up

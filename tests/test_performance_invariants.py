@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from sim.measures import households, windows
-from sim.model import HousingModel, hazards
+from sim.model import HousingModel, clocks, hazards
 from sim.model.person import Person
 from sim.model.records import Records
+from sim.model.states import EventKind
 from tests.conftest import small
 
 # ----------------------------------------------------------------------------- memory
@@ -97,14 +98,23 @@ def test_a_zero_hazard_draws_nothing():
     state = rng.getstate()
     assert hazards.piecewise_time(rng, 0.0, 0.0, 10.0) == np.inf
     assert hazards.piecewise_time(rng, 0.5, 0.0, 0.0) == np.inf  # the early window is over
-    assert hazards.exp_time(rng, 0.0) == np.inf
+    # a race of constant hazards that are all zero (sim.model.clocks, the direct method)
+    assert clocks._earliest(rng, [], [0.0, 0.0], [EventKind.DEATH, EventKind.MOVE_AWAY])[0] == np.inf
     assert rng.getstate() == state
 
 
-def test_exp_time_is_pythons_exponential_draw():
-    """The written-out draw is exactly ``random.expovariate``."""
+def test_the_race_draws_its_kind_only_when_it_comes_first():
+    """The direct method: one draw for the race's time; a second for which risk only when no
+    timer comes before it; the time is Python's exponential draw with the summed rate."""
     a, b = random.Random(11), random.Random(11)
-    assert [hazards.exp_time(a, 0.3) for _ in range(100)] == [b.expovariate(0.3) for _ in range(100)]
+    timer = [(0.001, EventKind.DISCHARGE)]  # comes first almost surely
+    assert clocks._earliest(a, timer, [0.1, 0.2], [EventKind.DEATH, EventKind.MOVE_AWAY]) == timer[0]
+    b.random()
+    assert a.getstate() == b.getstate()
+    when, _ = clocks._earliest(a, [], [0.1, 0.2], [EventKind.DEATH, EventKind.MOVE_AWAY])
+    assert when == b.expovariate(0.1 + 0.2)
+    b.random()
+    assert a.getstate() == b.getstate()
 
 
 # ----------------------------------------------------------------------------- metrics, vectorised
