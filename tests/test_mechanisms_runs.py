@@ -159,7 +159,9 @@ def test_best_fit_offers_units_that_fit_the_need():
                   "choice": {"decline_prob_preferred_zone": 0.0, "decline_prob_other_zone": 0.0}}
 
     def gaps(rule: str) -> pd.Series:
-        o = offers_with_need(small(merge(every_type, {"housing_office": {"rule": rule}}), years=3, warmup_days=0.0))
+        # 6 years (about 1,100 offers a rule): the difference is 5 to 6 standard errors at 3 years,
+        # too close to the test's 6 to stay on one side of it whatever the random streams.
+        o = offers_with_need(small(merge(every_type, {"housing_office": {"rule": rule}}), years=6, warmup_days=0.0))
         assert len(o) > 100
         return (o["need"] - o["support"]).abs()
 
