@@ -1,0 +1,83 @@
+"""The full model on two trees of this project, alternately: before and after a change, side by side.
+
+On a shared machine the speed of the processor changes from one minute to the next, so two
+benchmark runs taken one after the other do not compare. This runs the same baseline
+replications (build, run, records; no metrics) on each tree in turn, each round in a fresh
+process per tree, and prints one row per round.
+
+Usage (from the project folder; BEFORE is another checkout, e.g. ``git worktree add /tmp/before
+<commit>``)::
+
+    python -m benchmarks.alternate /tmp/before [--rounds 4] [--replications 8] [--scenario FILE]
+
+Both trees run the scenario file given (default: this tree's ``scenarios/baseline.toml``), so a
+change of parameters does not pass for a change of speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Runs in the tree measured (its own ``sim`` first on the path); prints one JSON object.
+CHILD = """
+import json, sys, time
+from sim.config.loading import load
+from sim.model import HousingModel
+cfg = load(sys.argv[1])
+n = int(sys.argv[2])
+HousingModel(cfg, seed=10_000).run()  # warm: imports, caches
+events = person_years = 0.0
+start = time.process_time()
+for seed in range(1, n + 1):
+    model = HousingModel(cfg, seed=seed)
+    model.run()
+    events += model.calendar.executed
+    s = model.records.spells
+    person_years += sum(e - b for b, e in zip(s["start"], s["end"])) / 365.25
+cpu = time.process_time() - start
+print(json.dumps({"cpu_per_replication": cpu / n, "us_per_event": cpu / events * 1e6,
+                  "us_per_person_year": cpu / person_years * 1e6, "events": events / n}))
+"""
+
+
+def measure(tree: Path, scenario: Path, replications: int) -> dict[str, float]:
+    """One process on ``tree``: ``replications`` baseline replications, CPU time."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(scenario), str(replications)], cwd=tree, env=env,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path, help="the other tree (the code before the change)")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--replications", type=int, default=8)
+    parser.add_argument("--scenario", type=Path, default=REPO / "scenarios" / "baseline.toml")
+    args = parser.parse_args(argv)
+    scenario = args.scenario.resolve()
+    print("| round | before: CPU s per replication | after | before: µs per person-year | after | events before | after |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    ratios = []
+    for r in range(1, args.rounds + 1):
+        before = measure(args.before.resolve(), scenario, args.replications)
+        after = measure(REPO, scenario, args.replications)
+        ratios.append(after["us_per_person_year"] / before["us_per_person_year"])
+        print(f"| {r} | {before['cpu_per_replication']:.3f} | {after['cpu_per_replication']:.3f} "
+              f"| {before['us_per_person_year']:.1f} | {after['us_per_person_year']:.1f} "
+              f"| {before['events']:,.0f} | {after['events']:,.0f} |", flush=True)  # fmt: skip
+    ratios.sort()
+    print(f"\nafter / before, CPU per person-year: median {ratios[len(ratios) // 2]:.2f}x "
+          f"(rounds {ratios[0]:.2f}x to {ratios[-1]:.2f}x)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
