@@ -268,9 +268,10 @@ MUTANTS: list[Mutant] = [
            "return len(self.patients) < self.beds", "return True"),
     # --- relapse, death and place
     Mutant("relapse_early_window", "relapse hazard raised in the early window after discharge", C,
-           "rate * relapse.early_multiplier", "rate"),
+           "_after_discharge(rng, hazards.relapse_rate(person), relapse.early_multiplier,",
+           "_after_discharge(rng, hazards.relapse_rate(person), 1.0,"),
     Mutant("death_early_window", "death hazard raised in the early window after discharge", C,
-           "early = death * rates.death_early_multiplier", "early = death"),
+           "_after_discharge(rng, death, rates.death_early_multiplier,", "_after_discharge(rng, death, 1.0,"),
     Mutant("relapse_street", "relapse multiplier on the street", H,
            "rate *= cfg.street_multiplier", "rate *= 1.0"),
     Mutant("relapse_temporary", "relapse multiplier in temporary housing", H,

@@ -100,13 +100,8 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
 
     rng = person.luck
     since = now - person.last_discharge
-    until_break = rates.death_early_window - since
-    if until_break > 0.0:
-        early = death * rates.death_early_multiplier
-        timer((hazards.piecewise_time(rng, early, death, until_break), _DEATH))
-    else:
-        rate(death)
-        kind(_DEATH)
+    _after_discharge(rng, death, rates.death_early_multiplier, rates.death_early_window - since, _DEATH, clocks,
+                     race_rates, race_kinds)  # fmt: skip
     rate(rates.move_away)
     kind(_MOVE_AWAY)
 
@@ -125,14 +120,8 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
             kind(_NO_CONTACT)
     else:
         relapse = model.cfg.relapse
-        relapse_rate = hazards.relapse_rate(person)
-        until_break = relapse.early_window_days - since
-        if until_break > 0.0:
-            early = relapse_rate * relapse.early_multiplier
-            timer((hazards.piecewise_time(rng, early, relapse_rate, until_break), _RELAPSE))
-        else:
-            rate(relapse_rate)
-            kind(_RELAPSE)
+        _after_discharge(rng, hazards.relapse_rate(person), relapse.early_multiplier,
+                         relapse.early_window_days - since, _RELAPSE, clocks, race_rates, race_kinds)  # fmt: skip
     if state is _IN_PRIVATE:
         rate(rates.private_loss_using if using else rates.private_loss)
         kind(_PRIVATE_LOSS)
@@ -160,6 +149,25 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     if person.in_followup:
         timer((person.followup_until - now, _FOLLOWUP_END))
     return _earliest(rng, clocks, race_rates, race_kinds)
+
+
+def _after_discharge(
+    rng: Luck,
+    rate: float,
+    early_multiplier: float,
+    until_break: float,
+    kind: EventKind,
+    clocks: list[tuple[float, EventKind]],
+    race_rates: list[float],
+    race_kinds: list[EventKind],
+) -> None:
+    """A hazard raised by ``early_multiplier`` for ``until_break`` more days after a discharge:
+    drawn now as a piecewise clock while the window is open, else a constant risk of the race."""
+    if until_break > 0.0:
+        clocks.append((hazards.piecewise_time(rng, rate * early_multiplier, rate, until_break), kind))
+    else:
+        race_rates.append(rate)
+        race_kinds.append(kind)
 
 
 def _earliest(
