@@ -210,20 +210,12 @@ class CalendarModel(mesa.Model):
             warnings.warn(f"end time {end_time} is not after time {self.time}", RuntimeWarning, stacklevel=2)
             return
         calendar = self.calendar
-        next_time = calendar.next_time
-        heap = calendar._heap  # the loop takes entries off the heap itself: one call fewer per event
+        next_time, pop = calendar.next_time, calendar.pop
         while True:
-            if not heap or heap[0][ACTION] is None:
-                when = next_time()  # drops cancelled entries, brings up the next window
-            else:
-                when = heap[0][TIME]
+            when = next_time()
             if when > end_time or when == INF:
                 break
-            entry = heappop(heap)
-            action = entry[ACTION]
-            entry[ACTION] = None  # gone from the calendar: a later ``cancel`` of it must be a no-op
-            calendar._held -= 1
-            calendar.executed += 1
+            action = pop()
             self.time = calendar.now = when
             action()
         self.time = calendar.now = end_time

@@ -184,9 +184,10 @@ def _earliest(
         if not clocks or first < min(clocks)[0]:
             pick = rng.random() * total
             for rate, kind in zip(race_rates, race_kinds, strict=True):
-                pick -= rate
-                if pick < 0.0:
-                    return first, kind
-            # Rounding left ``pick`` at or just above 0: the last risk with a rate.
-            return first, next(k for r, k in zip(reversed(race_rates), reversed(race_kinds), strict=True) if r > 0.0)
+                if rate > 0.0:
+                    chosen = kind  # if rounding leaves ``pick`` at 0 or above: the last risk with a rate
+                    pick -= rate
+                    if pick < 0.0:
+                        break
+            return first, chosen
     return min(clocks) if clocks else (INF, _DEATH)

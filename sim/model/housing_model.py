@@ -171,7 +171,11 @@ class HousingModel(CalendarModel):
             tag: The source of randomness (``STREAM_*``, or ``ARRIVAL_STREAM_OFFSET`` + a tag).
             index: Which one of that source's streams (a person's place in their arrival stream + 1).
         """
-        return random.Random((self.seed << SEED_SHIFT) | (tag << TAG_SHIFT) | index)
+        return random.Random(self.stream_seed(tag, index))
+
+    def stream_seed(self, tag: int, index: int = 0) -> int:
+        """The integer that seeds stream (this run's seed, tag, index): see :meth:`stream_rng`."""
+        return (self.seed << SEED_SHIFT) | (tag << TAG_SHIFT) | index
 
     def new_person(self, tag: int, index: int) -> Person:
         """Create the ``index``-th person of arrival stream ``tag``, with attributes from their own stream.
@@ -187,8 +191,8 @@ class HousingModel(CalendarModel):
         self.entered += 1
         streams = self._person_streams.get(tag)
         if streams is None:
-            base = (self.seed << SEED_SHIFT) | (tag << TAG_SHIFT)  # as stream_rng(tag, index + 1)
-            streams = self._person_streams[tag] = PersonStreams(self.seed, tag, base)
+            # after the block, person ``index`` continues on stream_rng(tag, index + 1)'s numbers
+            streams = self._person_streams[tag] = PersonStreams(self.seed, tag, self.stream_seed(tag))
         rng = streams.luck(index)
         need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
         competence = min(1.0, max(0.0, rng.normalvariate(pop.competence_mean[need.name.lower()], pop.competence_sd)))

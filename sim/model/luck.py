@@ -31,6 +31,7 @@ import numpy as np
 #: 2,395 people, 2026-12-01): a person draws a median of 47 numbers (mean 59); 34% use more
 #: than 64 and 8% more than 128, who then seed a Mersenne Twister of their own.
 BLOCK = 128
+_BLOCK_BYTES = BLOCK * 8
 #: People whose first blocks are drawn at once (one numpy call, one generator per batch).
 BATCH = 256
 #: Tag of the batch generators' seed, kept apart from every ``random.Random`` seed of the model.
@@ -102,5 +103,3 @@ class PersonStreams:
         )  # a copy: 1 KB of the person's own
         return Luck(chain(first, _Continuation(self._base | (index + 1))))
 
-
-_BLOCK_BYTES = BLOCK * 8

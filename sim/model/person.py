@@ -249,11 +249,8 @@ class Person(mesa.Agent):
 
     def reschedule(self) -> None:
         """Cancel the pending event and schedule the earliest of all clocks from now."""
+        self._cancel_event()
         calendar = self.model.calendar
-        event = self._event
-        if event is not None:
-            calendar.cancel(event)
-            self._event = None
         now = calendar.now
         when, kind = next_event(self, now)
         if when < INF:
