@@ -38,7 +38,7 @@ def decliners(response: float, *, to: str = "next_meeting", n: int = 2):
     model = HousingModel(s)
     people = [place(model, State.TEMPORARY, index=i) for i in range(n)]
     for i, p in enumerate(people):
-        model.office.applications[p].queue_day = float(i)  # the first person is first in the queue
+        model.office.requeue(model.office.applications[p], queue_day=float(i))  # the first person is first in the queue
     # The first declines for sure, the rest accept for sure: luck that answers 0.0 or 0.99.
     people[0].luck.random = lambda: 0.0
     for p in people[1:]:
@@ -88,6 +88,30 @@ def test_a_declined_unit_goes_to_the_next_applicant_when_the_answer_comes(declin
     offers = model.records.frame("offers")
     assert offers["person"].tolist() == [decliner.unique_id, taker.unique_id]
     assert offers["day"].tolist() == pytest.approx([10.0, 17.0])
+
+
+def test_a_declined_unit_offered_to_the_next_applicant_reads_only_the_front_of_the_list(decline_probabilities):
+    """The office keeps its list in order, so offering one declined unit looks at the applicants
+    until one takes it, not at the whole list (sorting everyone per declined unit made the cost
+    grow with the square of the municipality). The standing order stays the rule's order."""
+    model, people = decliners(7.0, to="next_applicant", n=60)
+    office = model.office
+    looked_at: list = []
+    whole_list = office.eligible
+
+    def counting(now: float):
+        for app in whole_list(now):
+            looked_at.append(app.person)
+            yield app
+
+    office.eligible = counting
+    model.run_until(17.5)  # day 10: the first declines; day 17: the unit goes to the second
+    offers = model.records.frame("offers")
+    assert offers["person"].tolist() == [people[0].unique_id, people[1].unique_id]
+    # Day 10: the first, who holds the unit; day 17: the first again (not offered a unit they
+    # declined) and the second, who takes it. No one further down the list is looked at.
+    assert looked_at == [people[0], people[0], people[1]]
+    assert office.in_order() == [office.applications[p] for p in [people[0], *people[2:]]]
 
 
 def test_an_accepted_offer_moves_in_after_the_answer_and_the_paperwork(decline_probabilities):

@@ -44,6 +44,21 @@ class Answer(Enum):
         return self is not Answer.ACCEPTED
 
 
+def queue_key(rule: str, application: Application) -> tuple[int, int, float, int]:
+    """An application's place on the waiting list under the matching rule: smaller is first.
+
+    The penalty first, then (``need_priority``) the highest support need, then the day in the
+    queue and the order of application (unique, so no two applications tie). The housing office
+    keeps its list in this order (``HousingOffice``), and :func:`order_applicants` sorts by it.
+
+    Args:
+        rule: The matching rule (``housing_office.rule``).
+        application: The application.
+    """
+    need = -int(application.person.need) if rule == "need_priority" else 0
+    return (application.penalty, need, application.queue_day, application.serial)
+
+
 def order_applicants(
     rule: str, applications: Iterable[Application], institution_first: bool = False
 ) -> list[Application]:
@@ -61,14 +76,9 @@ def order_applicants(
     Returns:
         The applications, first to be offered a unit first.
     """
-
-    def inside(a: Application) -> int:
-        """0 for an applicant who goes before the others with the same penalty, else 1."""
-        return 0 if institution_first and a.person.in_institution else 1
-
-    if rule == "need_priority":
-        return sorted(applications, key=lambda a: (a.penalty, inside(a), -int(a.person.need), a.queue_day, a.serial))
-    return sorted(applications, key=lambda a: (a.penalty, inside(a), a.queue_day, a.serial))
+    if institution_first:
+        return sorted(applications, key=lambda a: (a.penalty, not a.person.in_institution, queue_key(rule, a)))
+    return sorted(applications, key=lambda a: queue_key(rule, a))
 
 
 _VACANCY_KEY = attrgetter("vacant_since", "uid")

@@ -16,6 +16,7 @@ from functools import partial
 from itertools import accumulate
 
 from sim.config import DAYS_PER_YEAR, Scenario, UnitTypeConfig
+from sim.model import allocation
 from sim.model.calendar import CalendarModel
 from sim.model.hazards import Rates, gamma_duration
 from sim.model.luck import PersonStreams
@@ -274,9 +275,9 @@ class HousingModel(CalendarModel):
             if rng.random() < init.housed_share:
                 person().start_in(State.HOUSED, unit=unit)
         # Spread the initial waiting list over the past half year rather than all on day 0.
-        for app in self.office.applications.values():
+        for app in list(self.office.applications.values()):
             if app.person.state is not State.HOUSED:  # not the move-on applications of training flats
-                app.queue_day = -rng.uniform(0.0, INITIAL_QUEUE_SPREAD_DAYS)
+                self.office.requeue(app, queue_day=-rng.uniform(0.0, INITIAL_QUEUE_SPREAD_DAYS))
 
     # ------------------------------------------------------------------ observation
 
@@ -338,3 +339,7 @@ def check_invariants(model: HousingModel) -> None:
     assert model.stock.size == len(model.stock.units) - model.stock.lost_count
     assert len(model.followup.clients) <= model.followup.capacity
     assert math.isfinite(model.time) and model.time == model.calendar.now, "the calendar keeps Mesa's clock"
+    office = model.office
+    assert office.in_order() == allocation.order_applicants(office.cfg.rule, office.applications.values()), (
+        "the waiting list's standing order is the order of the matching rule"
+    )

@@ -13,6 +13,7 @@ is not offered again to someone who declined it on the same application.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import count
@@ -23,6 +24,8 @@ from sim.model.allocation import Answer
 from sim.model.hazards import gamma_duration
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sim.model import HousingModel
     from sim.model.person import Person
     from sim.model.stock import Unit
@@ -40,6 +43,7 @@ class Application:
     penalty: int = 0
     answer_due: float = -math.inf  # an offer is out to the applicant until this day
     declined: set[int] = field(default_factory=set)  # units declined on this application: not offered again
+    entry: tuple = ()  # its entry in the office's standing order (allocation.queue_key, then itself)
 
 
 class HousingOffice:
@@ -53,6 +57,10 @@ class HousingOffice:
         self.model = model
         self.cfg = model.cfg.housing_office
         self.applications: dict[Person, Application] = {}
+        # The waiting list in the order of allocation.queue_key, kept as applications come, go and
+        # change place, so a meeting need not sort the list (a declined unit offered to the next
+        # applicant looks at the first few, not at everyone: the cost does not grow with the list).
+        self._order: list[tuple] = []
         self._serial = count()
         self._meeting_due: set[float] = set()  # extra meetings already scheduled (allocate_on_vacancy)
         if self.cfg.allocate_on_vacancy:
@@ -92,27 +100,66 @@ class HousingOffice:
         if existing is not None:
             existing.active_from = min(existing.active_from, now + delay)
         else:
-            self.applications[person] = Application(person, next(self._serial), now + delay, now + delay)
+            app = Application(person, next(self._serial), now + delay, now + delay)
+            self.applications[person] = app
+            self._enter(app)
         if self.cfg.allocate_on_vacancy:
             self.call_meeting(delay)
 
     def withdraw(self, person: Person) -> None:
         """Take a person off the list (housed, left, or refused further offers)."""
-        self.applications.pop(person, None)
+        app = self.applications.pop(person, None)
+        if app is not None:
+            self._leave(app)
 
-    def eligible(self, now: float) -> list[Application]:
-        """The applications that can be offered a unit at a meeting now, in the list's order.
+    def requeue(self, app: Application, *, queue_day: float | None = None, penalty: int | None = None) -> None:
+        """Move an application to another place in the queue (always through here: the office
+        keeps the list in order).
+
+        Args:
+            app: An application on the list.
+            queue_day: Its new day in the queue, if it changes.
+            penalty: Its new priority penalty, if it changes.
+        """
+        self._leave(app)
+        if queue_day is not None:
+            app.queue_day = queue_day
+        if penalty is not None:
+            app.penalty = penalty
+        self._enter(app)
+
+    def _enter(self, app: Application) -> None:
+        """Put an application in its place in the standing order."""
+        app.entry = (*allocation.queue_key(self.cfg.rule, app), app)
+        insort(self._order, app.entry)
+
+    def _leave(self, app: Application) -> None:
+        """Take an application out of the standing order."""
+        i = bisect_left(self._order, app.entry)
+        assert self._order[i] is app.entry, "an application's place changed without HousingOffice.requeue"
+        del self._order[i]
+
+    def in_order(self) -> list[Application]:
+        """Every application on the list, first in the queue first (:func:`allocation.queue_key`)."""
+        return [entry[-1] for entry in self._order]
+
+    def eligible(self, now: float) -> Iterator[Application]:
+        """The applications that can be offered a unit at a meeting now, first in the queue first.
+
+        Found one by one as the meeting goes on, so a meeting that offers one unit looks only
+        at the front of the list. It walks over a copy of the order: an applicant's place may
+        change during the meeting (back of the queue), and each is considered once.
 
         Args:
             now: The model's time.
         """
         # "Housing-ready" rule: no offer to someone in active use (Housing First drops it).
         ready = self.cfg.require_housing_ready
-        return [
-            a for a in self.applications.values()
-            if a.active_from <= now and a.answer_due <= now and a.person.offer is None
-            and not (ready and a.person.using)
-        ]  # fmt: skip
+        for entry in self._order.copy():
+            a = entry[-1]
+            person = a.person
+            if a.active_from <= now and a.answer_due <= now and person.offer is None and not (ready and person.using):
+                yield a
 
     def meeting(self, only: Unit | None = None) -> None:
         """Hold an allocation meeting: match vacant units to the waiting list.
@@ -126,17 +173,15 @@ class HousingOffice:
         if not stock.vacant or (only is not None and not only.is_vacant):
             return
         now = model.calendar.now
+        cfg = self.cfg
         candidates = self.eligible(now)
-        if not candidates:
-            return
+        if model.cfg.coordination.institution_priority:
+            # People move in and out of institutions while they wait: sort the eligible now.
+            candidates = allocation.order_applicants(cfg.rule, candidates, institution_first=True)
         vacant = [only] if only is not None else allocation.vacancy_order(stock.vacant.values())
         choice = model.cfg.choice
-        cfg = self.cfg
         response = cfg.offer_response_days
-        institution_first = model.cfg.coordination.institution_priority
-        for app in allocation.order_applicants(cfg.rule, candidates, institution_first):
-            if not vacant:
-                break
+        for app in candidates:
             person = app.person
             options = vacant
             if app.declined:
@@ -162,6 +207,8 @@ class HousingOffice:
                 chosen = in_preferred_zone or app.declines > 0
                 delay = response + gamma_duration(person.luck, cfg.move_in_delay_days_mean, cfg.move_in_delay_days_cv)
                 person.accept_offer(unit, now + delay, chosen=chosen)
+                if not vacant:
+                    break
                 continue
             app.declined.add(unit.uid)
             if response > 0.0:
@@ -173,12 +220,16 @@ class HousingOffice:
             if verdict is Answer.DECLINED:
                 app.declines += 1
             elif verdict is Answer.BACK_OF_QUEUE:
-                app.queue_day, app.declines = now + response, 0
+                self.requeue(app, queue_day=now + response)
+                app.declines = 0
             elif verdict is Answer.LOWER_PRIORITY:
-                app.penalty, app.declines = app.penalty + 1, 0
+                self.requeue(app, penalty=app.penalty + 1)
+                app.declines = 0
             elif verdict is Answer.TEMPORARY_ONLY:
                 self.withdraw(person)
                 person.refused_offers_limit()
+            if not vacant:
+                break
 
     def _answer_declined(self, unit: Unit) -> None:
         """A declined offer's answer has come: the unit is vacant again, for the next meeting or
