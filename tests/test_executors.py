@@ -7,8 +7,11 @@ identical rows in one process, on two worker processes, on a thread pool and on 
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,6 +31,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threade
 
 def _square(x: int) -> int:
     return x * x
+
+
+def _sigint_handler(started: str | None = None) -> object:
+    """In a worker: what Ctrl-C does here; with ``started``, write that file, then wait a minute."""
+    if started is not None:
+        Path(started).write_text("running", encoding="utf-8")
+        time.sleep(60.0)
+    return signal.getsignal(signal.SIGINT)
 
 
 def _fail_on_three(x: int) -> int:
@@ -90,6 +101,26 @@ def test_as_executor_and_capacity():
         assert isinstance(ex, SerialExecutor)
     with open_executor("process", workers=8, tasks=2) as ex:
         assert capacity(ex) == 2, "never more processes than tasks"
+
+
+def test_ctrl_c_is_left_to_the_parent_which_ends_the_workers_at_once(tmp_path):
+    """A local pool's workers ignore SIGINT (a terminal sends Ctrl-C to every process; a worker
+    interrupted inside the pool's queues can die holding a lock and hang the rest), and an
+    interrupt in the parent ends them at once instead of waiting for the tasks they run."""
+    with open_executor("process", workers=2) as pool:
+        assert pool.submit(_sigint_handler).result() is signal.SIG_IGN
+    started, marker = time.monotonic(), tmp_path / "started"
+    with pytest.raises(KeyboardInterrupt), open_executor("process", workers=2) as pool:
+        pool.submit(_sigint_handler, str(marker))
+        while not marker.exists() and time.monotonic() - started < 30.0:
+            time.sleep(0.01)
+        assert marker.exists(), "the task did not start"
+        workers = list(pool._processes.values())
+        raise KeyboardInterrupt
+    for process in workers:
+        process.join(timeout=30.0)
+    assert not any(process.is_alive() for process in workers), "the running task was waited for"
+    assert time.monotonic() - started < 45.0
 
 
 # ----------------------------------------------------------------------------- same results everywhere

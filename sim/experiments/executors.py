@@ -26,6 +26,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -178,7 +179,8 @@ def open_executor(
             (default: a warning on the ``sim`` logger).
 
     Yields:
-        The executor. On an error or Ctrl-C, queued tasks are cancelled and nothing waits for them.
+        The executor. On an error or Ctrl-C, queued tasks are cancelled and a local pool's worker
+        processes are ended at once (they ignore Ctrl-C themselves), so nothing waits for them.
 
     Raises:
         SchedulerUnavailable: ``scheduler`` is malformed or does not answer within
@@ -196,13 +198,35 @@ def open_executor(
     if n <= 1:
         yield SerialExecutor()
         return
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=_safe_context())
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=_safe_context(), initializer=_leave_interrupts_to_parent)
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_now(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _leave_interrupts_to_parent() -> None:
+    """In a pool's worker process: ignore Ctrl-C (SIGINT); the parent stops the workers itself.
+
+    A terminal sends Ctrl-C to every process of the command. A worker interrupted while it
+    holds a lock of the pool's queues dies holding it, and the other workers then wait for it
+    for ever (and the command with them, at exit).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued tasks and end the workers now, without waiting for the running ones."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
 
 
 def _safe_context() -> multiprocessing.context.BaseContext:
