@@ -12,6 +12,13 @@ Usage (from the project folder; BEFORE is another checkout, e.g. ``git worktree 
 
 Both trees run the scenario file given (default: this tree's ``scenarios/baseline.toml``), so a
 change of parameters does not pass for a change of speed.
+
+``--instructions`` counts instead the instructions the processor executes (Valgrind's
+``cachegrind``, if installed), which do not depend on the machine's load: each tree runs the
+replications once under Valgrind and once without them (the imports and the warm-up run), and
+the difference is divided by the person-years. It takes about a minute and a half per tree plus
+half a minute per replication; one round is enough (three counts of the same tree came within
+1.5% of each other: memory addresses, and so the layout of sets of people, differ between runs).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,8 +51,10 @@ for seed in range(1, n + 1):
     s = model.records.spells
     person_years += sum(e - b for b, e in zip(s["start"], s["end"])) / 365.25
 cpu = time.process_time() - start
+n, events, person_years = max(n, 1), events or 1, person_years or 1  # 0 replications: the imports only
 print(json.dumps({"cpu_per_replication": cpu / n, "us_per_event": cpu / events * 1e6,
-                  "us_per_person_year": cpu / person_years * 1e6, "events": events / n}))
+                  "us_per_person_year": cpu / person_years * 1e6, "events": events / n,
+                  "person_years": person_years / n}))
 """
 
 
@@ -55,14 +66,58 @@ def measure(tree: Path, scenario: Path, replications: int) -> dict[str, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def instructions(tree: Path, scenario: Path, replications: int) -> dict[str, float]:
+    """Instructions executed by ``replications`` baseline replications on ``tree`` (Valgrind)."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+
+    def count(n: int) -> tuple[int, dict[str, float]]:
+        proc = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+             sys.executable, "-c", CHILD, str(scenario), str(n)],
+            cwd=tree, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        found = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+        if found is None:
+            raise RuntimeError(f"no instruction count in Valgrind's output:\n{proc.stderr[-2000:]}")
+        return int(found.group(1).replace(",", "")), json.loads(proc.stdout.strip().splitlines()[-1])
+
+    total, run = count(replications)
+    fixed, _ = count(0)
+    spent = total - fixed
+    person_years = run["person_years"] * replications
+    return {"instructions_per_replication": spent / replications, "instructions_per_person_year": spent / person_years,
+            "instructions_per_event": spent / (run["events"] * replications), "events": run["events"]}  # fmt: skip
+
+
+def main_instructions(before_tree: Path, scenario: Path, replications: int) -> int:
+    """``--instructions``: one round under Valgrind on each tree."""
+    if shutil.which("valgrind") is None:
+        print("--instructions needs Valgrind (e.g. apt install valgrind)", file=sys.stderr)
+        return 2
+    before = instructions(before_tree, scenario, replications)
+    after = instructions(REPO, scenario, replications)
+    print("| measure | before | after | after / before |")
+    print("|---|---:|---:|---:|")
+    for key, label in (("instructions_per_person_year", "instructions per person-year"),
+                       ("instructions_per_event", "instructions per event"),
+                       ("instructions_per_replication", "instructions per replication"),
+                       ("events", "events per replication")):  # fmt: skip
+        print(f"| {label} | {before[key]:,.0f} | {after[key]:,.0f} | {after[key] / before[key]:.3f} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the other tree (the code before the change)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--replications", type=int, default=8)
     parser.add_argument("--scenario", type=Path, default=REPO / "scenarios" / "baseline.toml")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions with Valgrind instead of timing")  # fmt: skip
     args = parser.parse_args(argv)
     scenario = args.scenario.resolve()
+    if args.instructions:
+        return main_instructions(args.before.resolve(), scenario, args.replications)
     print("| round | before: CPU s per replication | after | before: µs per person-year | after | events before | after |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     ratios = []
