@@ -16,9 +16,10 @@ change of parameters does not pass for a change of speed.
 ``--instructions`` counts instead the instructions the processor executes (Valgrind's
 ``cachegrind``, if installed), which do not depend on the machine's load: each tree runs the
 replications once under Valgrind and once without them (the imports and the warm-up run), and
-the difference is divided by the person-years. It takes about a minute and a half per tree plus
-half a minute per replication; one round is enough (three counts of the same tree came within
-1.5% of each other: memory addresses, and so the layout of sets of people, differ between runs).
+the difference is divided by the person-years. It takes about three minutes per tree with 2
+replications (half a minute more per replication). One round is enough, and ``--rounds`` is not
+used: three counts of the same tree came within 1.5% of each other (memory addresses, and so
+the layout of sets of people, differ between runs).
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="count instructions with Valgrind instead of timing")  # fmt: skip
     args = parser.parse_args(argv)
     scenario = args.scenario.resolve()
+    if args.replications < 1:
+        parser.error("--replications must be at least 1")
     if args.instructions:
         return main_instructions(args.before.resolve(), scenario, args.replications)
     print("| round | before: CPU s per replication | after | before: µs per person-year | after | events before | after |")

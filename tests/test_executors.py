@@ -107,6 +107,17 @@ def test_ctrl_c_is_left_to_the_parent_which_ends_the_workers_at_once(tmp_path):
     """A local pool's workers ignore SIGINT (a terminal sends Ctrl-C to every process; a worker
     interrupted inside the pool's queues can die holding a lock and hang the rest), and an
     interrupt in the parent ends them at once instead of waiting for the tasks they run."""
+    # As in a terminal: Ctrl-C raises KeyboardInterrupt here (a test run in the background
+    # ignores SIGINT, and forked workers would inherit that whatever the pool does).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_checks(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_checks(tmp_path: Path) -> None:
+    """The workers ignore SIGINT; an interrupt in the ``with`` block ends a running task's worker."""
     with open_executor("process", workers=2) as pool:
         assert pool.submit(_sigint_handler).result() is signal.SIG_IGN
     started, marker = time.monotonic(), tmp_path / "started"
@@ -118,9 +129,8 @@ def test_ctrl_c_is_left_to_the_parent_which_ends_the_workers_at_once(tmp_path):
         workers = list(pool._processes.values())
         raise KeyboardInterrupt
     for process in workers:
-        process.join(timeout=30.0)
+        process.join(timeout=10.0)
     assert not any(process.is_alive() for process in workers), "the running task was waited for"
-    assert time.monotonic() - started < 45.0
 
 
 # ----------------------------------------------------------------------------- same results everywhere

@@ -201,10 +201,10 @@ def open_executor(
     pool = ProcessPoolExecutor(max_workers=n, mp_context=_safe_context(), initializer=_leave_interrupts_to_parent)
     try:
         yield pool
+        pool.shutdown(wait=True)
     except BaseException:
         _stop_now(pool)
         raise
-    pool.shutdown(wait=True)
 
 
 def _leave_interrupts_to_parent() -> None:
@@ -218,15 +218,23 @@ def _leave_interrupts_to_parent() -> None:
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """Cancel the queued tasks and end the workers now, without waiting for the running ones."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
+    """Cancel the queued tasks and end the workers now, without waiting for the running ones.
+
+    Uses two private attributes of ``ProcessPoolExecutor`` (its processes and its result queue;
+    Python's own ``terminate_workers``, new in 3.14, does the first half): a worker ended while
+    it sends a result leaves the pool's manager thread waiting for the rest of the message, so
+    the queue's writing end is closed once the workers are gone, and the wait ends.
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    for process in processes:
+        process.join()
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _safe_context() -> multiprocessing.context.BaseContext:

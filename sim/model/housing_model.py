@@ -343,3 +343,6 @@ def check_invariants(model: HousingModel) -> None:
     assert office.in_order() == allocation.order_applicants(office.cfg.rule, office.applications.values()), (
         "the waiting list's standing order is the order of the matching rule"
     )
+    assert all(app.entry[:-1] == allocation.queue_key(office.cfg.rule, app) for app in office.applications.values()), (
+        "an application's place changed without HousingOffice.requeue"
+    )

@@ -58,8 +58,9 @@ class HousingOffice:
         self.cfg = model.cfg.housing_office
         self.applications: dict[Person, Application] = {}
         # The waiting list in the order of allocation.queue_key, kept as applications come, go and
-        # change place, so a meeting need not sort the list (a declined unit offered to the next
-        # applicant looks at the first few, not at everyone: the cost does not grow with the list).
+        # change place, so a meeting need not sort the list: a declined unit offered to the next
+        # applicant looks at the first few applications, not at every one (keeping the order
+        # costs a copy and a memmove of the list, in C, per meeting and per change of place).
         self._order: list[tuple] = []
         self._serial = count()
         self._meeting_due: set[float] = set()  # extra meetings already scheduled (allocate_on_vacancy)
@@ -136,7 +137,8 @@ class HousingOffice:
     def _leave(self, app: Application) -> None:
         """Take an application out of the standing order."""
         i = bisect_left(self._order, app.entry)
-        assert self._order[i] is app.entry, "an application's place changed without HousingOffice.requeue"
+        if i == len(self._order) or self._order[i] is not app.entry:
+            raise RuntimeError(f"application {app.serial} is not in the waiting list's order")
         del self._order[i]
 
     def in_order(self) -> list[Application]:
