@@ -158,10 +158,15 @@ def bench_scaling(
     scales: tuple[int, ...], years: float, rounds: int, long_scale: int, long_factor: float
 ) -> dict[str, Any]:
     runs: dict[int, list[dict[str, Any]]] = {k: [] for k in scales}
+    smallest, larger = scales[0], scales[1:]
+    seeds = iter(range(1, 1_000_000))
     for r in range(rounds):
-        for k in scales:  # interleaved: every scale once per round
+        # Interleaved, and the smallest scale (a run of about a second, which a slow moment of a
+        # shared machine can double) before every larger scale and once more at the end, so the
+        # base of the ratios samples the machine's speed over the whole round.
+        for k in [x for big in larger for x in (smallest, big)] + [smallest]:
             log(f"  scaling round {r + 1}/{rounds}: {k}x")
-            runs[k].append(run_child(k, years, seed=1 + r))
+            runs[k].append(run_child(k, years, seed=next(seeds) if k == smallest else 1 + r))
     base = median([x["cpu"] / x["person_years"] for x in runs[scales[0]]])
     rows = {}
     for k in scales:
