@@ -59,28 +59,33 @@ print(json.dumps({"cpu_per_replication": cpu / n, "us_per_event": cpu / events *
 """
 
 
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+
+
+def _child(
+    tree: Path, scenario: Path, replications: int, prefix: tuple[str, ...] = (), **env: str
+) -> tuple[dict[str, float], str]:
+    """Run :data:`CHILD` on ``tree`` (under ``prefix``, e.g. Valgrind): its JSON, and its stderr."""
+    proc = subprocess.run([*prefix, sys.executable, "-c", CHILD, str(scenario), str(replications)], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree), **env}, capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+
 def measure(tree: Path, scenario: Path, replications: int) -> dict[str, float]:
     """One process on ``tree``: ``replications`` baseline replications, CPU time."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(scenario), str(replications)], cwd=tree, env=env,
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _child(tree, scenario, replications)[0]
 
 
 def instructions(tree: Path, scenario: Path, replications: int) -> dict[str, float]:
     """Instructions executed by ``replications`` baseline replications on ``tree`` (Valgrind)."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
 
     def count(n: int) -> tuple[int, dict[str, float]]:
-        proc = subprocess.run(
-            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-             sys.executable, "-c", CHILD, str(scenario), str(n)],
-            cwd=tree, env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        found = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+        run, stderr = _child(tree, scenario, n, VALGRIND, PYTHONHASHSEED="0")
+        found = re.search(r"I\s+refs:\s+([\d,]+)", stderr)
         if found is None:
-            raise RuntimeError(f"no instruction count in Valgrind's output:\n{proc.stderr[-2000:]}")
-        return int(found.group(1).replace(",", "")), json.loads(proc.stdout.strip().splitlines()[-1])
+            raise RuntimeError(f"no instruction count in Valgrind's output:\n{stderr[-2000:]}")
+        return int(found.group(1).replace(",", "")), run
 
     total, run = count(replications)
     fixed, _ = count(0)

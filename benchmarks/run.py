@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ def bench_scaling(
 ) -> dict[str, Any]:
     runs: dict[int, list[dict[str, Any]]] = {k: [] for k in scales}
     smallest, larger = scales[0], scales[1:]
-    seeds = iter(range(1, 1_000_000))
+    seeds = count(1)
     for r in range(rounds):
         # Interleaved, and the smallest scale (a run of about a second, which a slow moment of a
         # shared machine can double) before every larger scale and once more at the end, so the
@@ -167,7 +168,7 @@ def bench_scaling(
         for k in [x for big in larger for x in (smallest, big)] + [smallest]:
             log(f"  scaling round {r + 1}/{rounds}: {k}x")
             runs[k].append(run_child(k, years, seed=next(seeds) if k == smallest else 1 + r))
-    base = median([x["cpu"] / x["person_years"] for x in runs[scales[0]]])
+    base = median([x["cpu"] / x["person_years"] for x in runs[smallest]])
     rows = {}
     for k in scales:
         xs = runs[k]

@@ -275,7 +275,7 @@ class HousingModel(CalendarModel):
             if rng.random() < init.housed_share:
                 person().start_in(State.HOUSED, unit=unit)
         # Spread the initial waiting list over the past half year rather than all on day 0.
-        for app in list(self.office.applications.values()):
+        for app in self.office.applications.values():
             if app.person.state is not State.HOUSED:  # not the move-on applications of training flats
                 self.office.requeue(app, queue_day=-rng.uniform(0.0, INITIAL_QUEUE_SPREAD_DAYS))
 
@@ -343,6 +343,6 @@ def check_invariants(model: HousingModel) -> None:
     assert office.in_order() == allocation.order_applicants(office.cfg.rule, office.applications.values()), (
         "the waiting list's standing order is the order of the matching rule"
     )
-    assert all(app.entry[:-1] == allocation.queue_key(office.cfg.rule, app) for app in office.applications.values()), (
+    assert all(entry[:-1] == allocation.queue_key(office.cfg.rule, entry[-1]) for entry in office._order), (
         "an application's place changed without HousingOffice.requeue"
     )

@@ -43,7 +43,6 @@ class Application:
     penalty: int = 0
     answer_due: float = -math.inf  # an offer is out to the applicant until this day
     declined: set[int] = field(default_factory=set)  # units declined on this application: not offered again
-    entry: tuple = ()  # its entry in the office's standing order (allocation.queue_key, then itself)
 
 
 class HousingOffice:
@@ -61,6 +60,7 @@ class HousingOffice:
         # change place, so a meeting need not sort the list: a declined unit offered to the next
         # applicant looks at the first few applications, not at every one (keeping the order
         # costs a copy and a memmove of the list, in C, per meeting and per change of place).
+        # Entries are (*queue_key, application).
         self._order: list[tuple] = []
         self._serial = count()
         self._meeting_due: set[float] = set()  # extra meetings already scheduled (allocate_on_vacancy)
@@ -129,16 +129,22 @@ class HousingOffice:
             app.penalty = penalty
         self._enter(app)
 
+    def _entry(self, app: Application) -> tuple:
+        """The application's entry in the standing order: its key, then itself."""
+        return (*allocation.queue_key(self.cfg.rule, app), app)
+
     def _enter(self, app: Application) -> None:
         """Put an application in its place in the standing order."""
-        app.entry = (*allocation.queue_key(self.cfg.rule, app), app)
-        insort(self._order, app.entry)
+        insort(self._order, self._entry(app))
 
     def _leave(self, app: Application) -> None:
-        """Take an application out of the standing order."""
-        i = bisect_left(self._order, app.entry)
-        if i == len(self._order) or self._order[i] is not app.entry:
-            raise RuntimeError(f"application {app.serial} is not in the waiting list's order")
+        """Take an application out of the standing order (before its place changes)."""
+        i = bisect_left(self._order, self._entry(app))
+        if i == len(self._order) or self._order[i][-1] is not app:
+            raise RuntimeError(
+                f"application {app.serial} is not where its queue_day and penalty put it in the waiting list's order "
+                "(change them only through HousingOffice.requeue)"
+            )
         del self._order[i]
 
     def in_order(self) -> list[Application]:
