@@ -339,8 +339,9 @@ def anchor_problems(mutants: list[Mutant], root: Path) -> list[str]:
 
 
 def make_copy(dest: Path) -> None:
-    """Copy what the mechanism tests need into ``dest`` (no caches, no compiled files)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+    """Copy what the mechanism tests need into ``dest`` (no caches, no compiled files: the
+    mutants are made in the sources, so the plain modules must run, ``sim.model.native``)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "_native", "_native.log")
     for name in COPIED:
         src = REPO / name
         if src.is_dir():
@@ -364,7 +365,8 @@ def run_tests(copy: Path) -> Outcome:
     tests = sorted(str(p.relative_to(copy)) for p in (copy / "tests").glob(TEST_GLOB))
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
            "--tb=short", "-rfE", *tests]
-    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1",
+           "PATHWAYS_PURE_PYTHON": "1"}
     env.pop("PYTEST_ADDOPTS", None)
     start = time.perf_counter()
     try:

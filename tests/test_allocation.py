@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
+from sim import config as sc
 from sim.config import ChoiceConfig
 from sim.model import allocation
 from sim.model.allocation import Answer
 from sim.model.services.housing_office import Application
 from sim.model.states import Need, State
 from sim.model.stock import Unit
+from tests.test_mechanisms import stand_in
 
+_BASELINE = sc.load("baseline")  # the applicants' model (stand_in)
 
 def applicant(serial: int, queue_day: float, need: Need = Need.LOW, zone: str = "sentrum", penalty: int = 0) -> Application:
-    """An application from a stand-in person (only what the rules read)."""
-    person = SimpleNamespace(
-        need=need, preferred_zone=zone, network_zone="sentrum", in_institution=False, state=State.STREET,
-        unique_id=serial,
-    )
+    """An application from a person on the street of a baseline model (only what the rules read is set)."""
+    person = stand_in(_BASELINE, state=State.STREET, need=need, preferred_zone=zone, network_zone="sentrum")
     return Application(person=person, serial=serial, queue_day=queue_day, active_from=queue_day, penalty=penalty)
 
 
@@ -260,9 +258,9 @@ def test_institution_priority_puts_people_inside_first():
     others with the same penalty; without it the order is unchanged."""
     outside_early = applicant(0, 1.0, Need.ROP)
     inside_late = applicant(1, 50.0, Need.LOW)
-    inside_late.person.in_institution = True
+    inside_late.person.state = State.TREATMENT
     penalised_inside = applicant(2, 0.0, Need.LOW, penalty=1)
-    penalised_inside.person.in_institution = True
+    penalised_inside.person.state = State.PRISON
     apps = [outside_early, inside_late, penalised_inside]
     for rule in ("fcfs", "need_priority", "best_fit"):
         assert allocation.order_applicants(rule, apps, True) == [inside_late, outside_early, penalised_inside]

@@ -154,6 +154,7 @@ def test_direct_method_draws_what_independent_clocks_draw(model, situation):
         assert stats.ks_2samp(new_k, old_k).pvalue > ALPHA, kind
 
 
+@pytest.mark.plain_modules  # patches clocks._earliest
 def test_the_test_sees_a_wrong_share(model, monkeypatch):
     """The check above fails for a race that picks its kind with equal shares (a wrong method)."""
     from sim.model import clocks

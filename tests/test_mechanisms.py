@@ -12,7 +12,7 @@ replacement, kinds of temporary place) fails; ``docs/mutants.md`` holds its last
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import random
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,10 @@ import pytest
 
 from sim import config as sc
 from sim.model import HousingModel, allocation, events, hazards
+from sim.model.luck import Luck
 from sim.model.person import Person
 from sim.model.states import EventKind, Need, State, TempPlace
+from sim.model.stock import Unit
 from tests.conftest import merge, quiet
 
 # ----------------------------------------------------------------------------- helpers
@@ -101,18 +103,26 @@ def discharges_of(model: HousingModel, person: Person) -> pd.DataFrame:
     return rows_of(model, "discharges", person)
 
 
-def stand_in(cfg, *, state=State.HOUSED, unit=None, need=Need.LOW, using=False, competence=1.0,
-             network_zone="sentrum", in_followup=False, temp_place=TempPlace.ORDINARY, chosen_home=False):
-    """An object with just what the hazard functions read from a person."""
-    return SimpleNamespace(
-        model=SimpleNamespace(cfg=cfg), state=state, unit=unit, need=need, using=using,
-        competence=competence, network_zone=network_zone, in_followup=in_followup, temp_place=temp_place,
-        chosen_home=chosen_home,
-    )
+_models: dict[int, tuple[sc.Scenario, HousingModel]] = {}  # id(cfg) -> (cfg, a model of it), for stand_in
 
 
-def unit_of(cfg, type_name: str, zone: str):
-    return SimpleNamespace(kind=cfg.stock.types[type_name], type_name=type_name, zone=zone)
+def stand_in(cfg, *, state=State.HOUSED, unit=None, need=Need.LOW, using=False, competence=1.0, preferred_zone=None,
+             network_zone="sentrum", in_followup=False, temp_place=TempPlace.ORDINARY, chosen_home=False) -> Person:
+    """A person of a model of ``cfg`` with the attributes the hazard functions read set as given
+    (not placed anywhere: no spell, no clocks, not counted)."""
+    if id(cfg) not in _models:
+        _models[id(cfg)] = (cfg, HousingModel(cfg, seed=1))  # the scenario kept, so its id is not reused
+    model = _models[id(cfg)][1]
+    person = Person(model, luck=Luck(iter(random.Random(0).random, None)), need=need, female=False,
+                    competence=competence, preferred_zone=preferred_zone or network_zone, network_zone=network_zone,
+                    using=using)
+    person.state, person.unit, person.in_followup = state, unit, in_followup
+    person.temp_place, person.chosen_home = temp_place, chosen_home
+    return person
+
+
+def unit_of(cfg, type_name: str, zone: str) -> Unit:
+    return Unit(0, type_name, cfg.stock.types[type_name], zone)
 
 
 @pytest.fixture(scope="module")

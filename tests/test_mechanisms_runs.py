@@ -24,6 +24,7 @@ from tests.conftest import ZONES, clearly_greater, merge, run_metrics, run_model
 # ----------------------------------------------------------------------------- 1. discharge destination
 
 
+@pytest.mark.plain_modules  # spies on Person.discharge
 def test_every_discharge_goes_to_housing_exactly_when_a_unit_is_held(monkeypatch):
     """Mechanism 1, over a whole baseline run: destination is housing iff the person holds a unit then
     (one whose tenancy has not run out, or renews)."""

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.model import native
+
+native.search_path(__path__, __name__)  # compiled copies of the hot modules first, if current
+
 __all__ = ["HousingModel", "check_invariants", "population_size"]
 
 

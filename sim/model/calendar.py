@@ -37,6 +37,7 @@ from itertools import count
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import mesa
+from mypy_extensions import mypyc_attr
 
 if TYPE_CHECKING:  # only the signatures of the refusals below use them
     from mesa.time import Priority, Schedule
@@ -172,6 +173,7 @@ class Calendar:
         return self._held - self._cancelled
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled (sim.model.native), and open to subclasses
 class CalendarModel(mesa.Model):
     """A Mesa model that runs its own event loop over a :class:`Calendar` (``self.calendar``).
 
@@ -188,12 +190,14 @@ class CalendarModel(mesa.Model):
     :meth:`step`.
     """
 
+    steps: int  # set by ``mesa.Model.__init__`` (declared for the type checker and the compiler)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # ``mesa.Model.__init__`` sets ``self.step`` to a wrapper that advances Mesa's clock over
         # Mesa's event list: take it off, so ``model.step()`` is this class's (a no-op if a
         # version of Mesa does not set it).
-        vars(self).pop("step", None)
+        self.__dict__.pop("step", None)
         self.calendar = Calendar()
 
     def run_until(self, end_time: float) -> None:
@@ -206,10 +210,10 @@ class CalendarModel(mesa.Model):
             RuntimeWarning: If ``end_time`` is not after the current time (the clock does not
                 move and nothing runs).
         """
-        if end_time <= self.time:
-            warnings.warn(f"end time {end_time} is not after time {self.time}", RuntimeWarning, stacklevel=2)
-            return
         calendar = self.calendar
+        if end_time <= calendar.now:  # ``calendar.now`` is ``self.time``: this loop sets both
+            warnings.warn(f"end time {end_time} is not after time {calendar.now}", RuntimeWarning, stacklevel=2)
+            return
         next_time, pop = calendar.next_time, calendar.pop
         while True:
             when = next_time()
@@ -226,7 +230,7 @@ class CalendarModel(mesa.Model):
         Args:
             duration: Time units (days) to advance.
         """
-        self.run_until(self.time + duration)
+        self.run_until(self.calendar.now + duration)
 
     def step(self) -> None:
         """Advance the clock by one time unit (one day), running every entry due (as Mesa's ``step``)."""

@@ -67,6 +67,7 @@ def on_relapse(person: Person) -> None:
     person.using = True
     person.relapses += 1
     person.competence = max(0.0, person.competence - model.cfg.relapse.competence_loss)
+    assert person.state is not None
     model.records.row(model.records.relapses, person.unique_id, model.calendar.now, person.state.value)
     unit = person.unit
     if unit is not None and person.state is State.HOUSED and unit.kind.relapse_ends_tenancy:

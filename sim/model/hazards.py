@@ -24,6 +24,7 @@ from sim.model.states import State, TempPlace
 
 if TYPE_CHECKING:
     from sim.config import Scenario
+    from sim.model.luck import Luck
     from sim.model.person import Person
 
 INF = math.inf
@@ -118,7 +119,7 @@ def competence_factor(competence: float, midpoint: float, scale: float) -> float
 
 
 def piecewise_time(
-    rng: random.Random, rate_before: float, rate_after: float, until_break: float
+    rng: Luck | random.Random, rate_before: float, rate_after: float, until_break: float
 ) -> float:
     """Time to an event whose hazard is ``rate_before`` for ``until_break`` days, then ``rate_after``.
 
@@ -143,7 +144,7 @@ def piecewise_time(
     return until_break + (target - head) / rate_after
 
 
-def gamma_duration(rng: random.Random, mean: float, cv: float) -> float:
+def gamma_duration(rng: Luck | random.Random, mean: float, cv: float) -> float:
     """A positive duration with the given mean and coefficient of variation.
 
     Gamma with shape ``1/cv**2``: ``cv = 1`` is exponential (needed for M/M/c docking),

@@ -14,6 +14,9 @@ from array import array
 from collections.abc import Callable
 from functools import partial
 from itertools import accumulate
+from typing import Any
+
+from mypy_extensions import mypyc_attr
 
 from sim.config import DAYS_PER_YEAR, Scenario, UnitTypeConfig
 from sim.model import allocation
@@ -23,7 +26,7 @@ from sim.model.luck import PersonStreams
 from sim.model.person import Person
 from sim.model.records import Records
 from sim.model.services import FollowupTeam, HousingOffice, TemporaryHousing, Treatment
-from sim.model.states import Need, State
+from sim.model.states import NEED_KEYS, Need, State
 from sim.model.stock import HousingStock, Unit
 
 # Random stream tags: each source of randomness has its own stream, so that changing one part
@@ -94,6 +97,7 @@ class ArrivalStream:
         self._schedule_next()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # compiled (sim.model.native), and open to subclasses
 class HousingModel(CalendarModel):
     """Housing pathways of people recovering from substance dependence.
 
@@ -124,12 +128,14 @@ class HousingModel(CalendarModel):
             self.stock.on_loss = partial(self._replace_later, delay)
         self.entered = 0  # people created so far (initial population and arrivals)
         self._person_streams: dict[int, PersonStreams] = {}  # arrival stream tag -> its people's streams
-        self._sample_appends: tuple[Callable[[float], None], ...] = ()  # the sample columns' appends (collect)
+        # The sample columns' appends (collect); ``Any``: the count columns take ints, the day a float.
+        self._sample_appends: tuple[Callable[[Any], None], ...] = ()
         # What a new person's attributes are drawn from, prepared once (``random.choices`` with
         # cumulative weights draws exactly as with the weights).
         pop, zones = scenario.population, scenario.zones.names
         self._needs = list(Need)
-        self._need_cum_weights = list(accumulate(pop.need_shares[n.name.lower()] for n in Need))
+        self._need_cum_weights = list(accumulate(pop.need_shares[key] for key in NEED_KEYS))
+        self._competence_means = [pop.competence_mean[key] for key in NEED_KEYS]  # by need
         self._zones = zones
         self._network_cum_weights = list(accumulate(pop.network_zone_weights.get(z, 0.0) for z in zones))
         self._preferred_cum_weights = list(accumulate(pop.preferred_zone_weights.get(z, 0.0) for z in zones))
@@ -196,7 +202,7 @@ class HousingModel(CalendarModel):
             streams = self._person_streams[tag] = PersonStreams(self.seed, tag, self.stream_seed(tag))
         rng = streams.luck(index)
         need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
-        competence = min(1.0, max(0.0, rng.normalvariate(pop.competence_mean[need.name.lower()], pop.competence_sd)))
+        competence = min(1.0, max(0.0, rng.normalvariate(self._competence_means[need], pop.competence_sd)))
         network = rng.choices(self._zones, cum_weights=self._network_cum_weights)[0]
         preferred = rng.choices(self._zones, cum_weights=self._preferred_cum_weights)[0]
         if rng.random() < pop.prefers_network_zone_prob:
@@ -292,7 +298,8 @@ class HousingModel(CalendarModel):
                              *(f"units_{name}" for name in self.stock.by_type))
             )  # fmt: skip
             self._sample_appends = tuple(column.append for column in samples.values())
-        values = (
+        # ``object``: the counts stay ints (a tuple of a float and ints would be typed, and compiled, as floats).
+        values: tuple[object, ...] = (
             self.calendar.now,
             *self.counts.values(),  # in State order, as the columns
             len(self.office),

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import random
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import chain
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -37,6 +38,8 @@ BATCH = 256
 #: Tag of the batch generators' seed, kept apart from every ``random.Random`` seed of the model.
 _BATCH_KEY = 0x5EED
 
+_T = TypeVar("_T")
+
 
 class Luck:
     """A person's random stream: ``random()`` and the few distributions the model draws from it.
@@ -47,12 +50,20 @@ class Luck:
 
     __slots__ = ("random",)
 
-    # Pure-Python methods of random.Random that draw only through ``self.random``.
-    uniform = random.Random.uniform
-    choices = random.Random.choices
-    normalvariate = random.Random.normalvariate
-    gammavariate = random.Random.gammavariate
-    expovariate = random.Random.expovariate
+    if TYPE_CHECKING:  # the signatures, for the type checker (``random.Random``'s expect a ``Random``)
+
+        def uniform(self, a: float, b: float) -> float: ...
+        def choices(self, population: Sequence[_T], *, cum_weights: Sequence[float]) -> list[_T]: ...
+        def normalvariate(self, mu: float = 0.0, sigma: float = 1.0) -> float: ...
+        def gammavariate(self, alpha: float, beta: float) -> float: ...
+        def expovariate(self, lambd: float = 1.0) -> float: ...
+
+    else:  # pure-Python methods of random.Random that draw only through ``self.random``
+        uniform = random.Random.uniform
+        choices = random.Random.choices
+        normalvariate = random.Random.normalvariate
+        gammavariate = random.Random.gammavariate
+        expovariate = random.Random.expovariate
 
     def __init__(self, numbers: Iterator[float]) -> None:
         self.random = numbers.__next__
@@ -102,4 +113,3 @@ class PersonStreams:
             self._numbers[row * _BLOCK_BYTES : (row + 1) * _BLOCK_BYTES]
         )  # a copy: 1 KB of the person's own
         return Luck(chain(first, _Continuation(self._base | (index + 1))))
-

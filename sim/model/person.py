@@ -25,8 +25,8 @@ from sim.model.hazards import INF, gamma_duration
 from sim.model.states import HOME, INSTITUTION, EventKind, Need, State, TempPlace
 
 if TYPE_CHECKING:
-    from sim.model import HousingModel
     from sim.model.calendar import Entry
+    from sim.model.housing_model import HousingModel
     from sim.model.luck import Luck
     from sim.model.stock import Unit
 
@@ -179,6 +179,7 @@ class Person(mesa.Agent):
             self.close_spell(reason, now)
             model.counts[old] -= 1
             if old is State.TEMPORARY:
+                assert self.temp_place is not None
                 model.temporary.leave(self.temp_place)
                 self.temp_place = None
         if new is State.TEMPORARY:
@@ -202,13 +203,12 @@ class Person(mesa.Agent):
         """
         state = self.state
         assert state is not None
-        unit = self.unit
-        housed = state is State.HOUSED and unit is not None
+        unit = self.unit if state is State.HOUSED else None  # the unit lived in, for a housed spell
         self.model.records.spell(
             self.unique_id,
             state.value,
-            unit.type_name if housed else "",
-            unit.zone if housed else "",
+            "" if unit is None else unit.type_name,
+            "" if unit is None else unit.zone,
             self.spell_start,
             self.model.calendar.now if now is None else now,
             reason,
@@ -263,9 +263,20 @@ class Person(mesa.Agent):
         """The pending event is due (the calendar calls the person): act on it, then draw the clocks again."""
         self._event = None
         self._update_competence()
-        HANDLERS[self._next_kind](self)
-        if self.state is not None and self._event is None:
+        kind = self._next_kind
+        assert kind is not None, "set with the entry now due (reschedule)"
+        HANDLERS[kind](self)
+        if self.state is not None and self.pending_event() is None:  # the handler may have drawn the clocks
             self.reschedule()
+
+    def pending_event(self) -> Entry | None:
+        """The person's entry on the calendar, if any.
+
+        (``__call__`` asks through this method after the handler: reading ``self._event`` there
+        would be taken by a type checker, and by the compiler of :mod:`sim.model.native`, to be
+        the ``None`` just assigned.)
+        """
+        return self._event
 
     # ------------------------------------------------------------------ transitions
 
@@ -397,7 +408,9 @@ class Person(mesa.Agent):
         cfg = model.cfg
         self._update_competence()  # an admission from the queue comes at another person's event
         self.admissions += 1
-        model.records.row(model.records.admissions, self.unique_id, model.calendar.now, state.value, self.state.value)
+        before = self.state
+        assert before is not None
+        model.records.row(model.records.admissions, self.unique_id, model.calendar.now, state.value, before.value)
         if state is State.PRISON:
             model.treatment.withdraw(self)
             duration = gamma_duration(self.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
@@ -461,6 +474,7 @@ class Person(mesa.Agent):
                 else cfg.discharge.prison_to_temporary_prob
             )
             self._become_homeless("discharged", p_temp)
+            assert self.state is not None
             destination = self.state.value
             self.ensure_application(coordination.notice_delay_days)
         model.records.row(model.records.discharges, self.unique_id, now, source.value, destination)
@@ -570,6 +584,7 @@ class Person(mesa.Agent):
         self.close_spell(reason)
         model.counts[state] -= 1
         if state is State.TEMPORARY:
+            assert self.temp_place is not None
             model.temporary.leave(self.temp_place)
             self.temp_place = None
         self.state = None

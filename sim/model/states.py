@@ -8,6 +8,7 @@ module of it (and the later stages) can take these names without an import cycle
 from __future__ import annotations
 
 from enum import Enum, IntEnum, StrEnum
+from typing import Literal
 
 
 class State(Enum):
@@ -42,6 +43,11 @@ class Need(IntEnum):
     MEDIUM = 1
     HIGH = 2
     ROP = 3  # co-occurring substance use and mental illness
+
+
+#: The scenario files' names of the needs (``population.need_shares`` and the like), in ``Need`` order.
+NEED_KEYS: tuple[Literal["low", "medium", "high", "rop"], ...] = ("low", "medium", "high", "rop")
+assert NEED_KEYS == tuple(need.name.lower() for need in Need)
 
 
 class TempPlace(StrEnum):

@@ -24,9 +24,9 @@ from sim.model.allocation import Answer
 from sim.model.hazards import gamma_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
-    from sim.model import HousingModel
+    from sim.model.housing_model import HousingModel
     from sim.model.person import Person
     from sim.model.stock import Unit
 
@@ -182,7 +182,7 @@ class HousingOffice:
             return
         now = model.calendar.now
         cfg = self.cfg
-        candidates = self.eligible(now)
+        candidates: Iterable[Application] = self.eligible(now)
         if model.cfg.coordination.institution_priority:
             # People move in and out of institutions while they wait: sort the eligible now.
             candidates = allocation.order_applicants(cfg.rule, candidates, institution_first=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sim.model.states import State
 
 if TYPE_CHECKING:
-    from sim.model import HousingModel
+    from sim.model.housing_model import HousingModel
     from sim.model.person import Person
 
 
