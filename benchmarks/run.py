@@ -264,6 +264,9 @@ def table(results: dict[str, Any]) -> str:
     machine = results["machine"]
     add(f"housing-pathways benchmarks, {results['date']} ({machine['cpus']} CPUs, Python {machine['python']}, "
         f"Mesa {machine['mesa']}, load {machine['load_start']:.1f} -> {machine['load_end']:.1f})")  # fmt: skip
+    compiled = machine.get("compiled_model")
+    if compiled is not None:
+        add(f"Model modules: {'compiled (mypyc)' if compiled else 'plain Python'} (sim.model.native)")
     if "docking" in results:
         d = results["docking"]
         q = d["queue"]
@@ -351,6 +354,8 @@ def table(results: dict[str, Any]) -> str:
         add("")
         add("5. Profile: one baseline replication, functions by own time (cProfile; the call tree is in "
             "profile_full_model.txt/.html)")  # fmt: skip
+        if machine.get("compiled_model"):
+            add("   (compiled functions are invisible to a profiler: PATHWAYS_PURE_PYTHON=1 profiles the plain modules)")
         for row in results["profile"]["top_own_time"][:10]:
             add(f"   {row['own_share']:>6.1%} own {row['cumulative_share']:>6.1%} cum  {row['function']}")
         dock = results["profile"].get("docking")
@@ -367,7 +372,10 @@ def table(results: dict[str, Any]) -> str:
 def machine_info() -> dict[str, Any]:
     import mesa
 
+    from sim.model import native
+
     info: dict[str, Any] = {
+        "compiled_model": native.in_use(),  # the model's hot modules compiled (sim.model.native)
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),

@@ -11,6 +11,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mesa.experimental.mesa_signals import ObservableSignals
 
 from sim.model import HousingModel
 from sim.model.calendar import ACTION, INF, TIME, Calendar, CalendarModel
@@ -213,6 +214,21 @@ class _Tiny(CalendarModel):
 
     def note(self, what: str) -> None:
         self.log.append((what, self.time))
+
+
+def test_mesas_observers_of_time_are_told_of_every_change():
+    """``model.time`` stays Mesa's observable attribute (the compiled calendar must not hide it)."""
+    model = _Tiny()
+    seen: list[float] = []
+
+    def note(message: object) -> None:
+        seen.append(model.time)
+
+    model.observe("time", ObservableSignals.CHANGED, note)
+    model.calendar.schedule(2.0, lambda: None)
+    model.calendar.schedule(5.0, lambda: None)
+    model.run_until(8.0)
+    assert seen == [2.0, 5.0, 8.0]
 
 
 def test_a_run_to_infinity_ends_when_nothing_is_left():

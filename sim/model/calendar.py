@@ -215,14 +215,19 @@ class CalendarModel(mesa.Model):
             warnings.warn(f"end time {end_time} is not after time {calendar.now}", RuntimeWarning, stacklevel=2)
             return
         next_time, pop = calendar.next_time, calendar.pop
+        # ``model.time`` is Mesa's observable attribute (it tells observers of every change). It is
+        # set through ``setattr``: ``self.time = ...`` in this class would give the compiled class
+        # (sim.model.native) an attribute of its own that hides Mesa's.
         while True:
             when = next_time()
             if when > end_time or when == INF:
                 break
             action = pop()
-            self.time = calendar.now = when
+            setattr(self, "time", when)  # noqa: B010
+            calendar.now = when
             action()
-        self.time = calendar.now = end_time
+        setattr(self, "time", end_time)  # noqa: B010
+        calendar.now = end_time
 
     def run_for(self, duration: float) -> None:
         """Run for ``duration`` time units from now (see :meth:`run_until`).
