@@ -14,7 +14,7 @@ two scenarios wherever the scenarios agree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 
@@ -50,11 +50,13 @@ class Person(mesa.Agent):
     """
 
     model: HousingModel
+    unique_id: Any  # Mesa's: None, then the number the model gives (mesa.Agent.__init__)
+    pos: Any  # Mesa's position, unused here (None)
 
     # Attributes live in slots, not in a per-person dict: a person has more attributes than
     # Python's shared-key instance dicts hold (30), so each would get a dict of its own, about
-    # 1.5 KB a person and slower to read. (Mesa's own attributes, model and unique_id, stay in
-    # the Agent's dict.)
+    # 1.5 KB a person and slower to read. Mesa's own three (model, unique_id, pos) have slots
+    # here too, so the dict that mesa.Agent allows is never made (about 0.2 KB a person).
     __slots__ = (
         "_competence_updated",
         "_event",
@@ -71,12 +73,14 @@ class Person(mesa.Agent):
         "in_followup",
         "last_discharge",
         "luck",
+        "model",
         "move_in_day",
         "need",
         "network_zone",
         "offer",
         "offer_chosen",
         "offers",
+        "pos",
         "preferred_zone",
         "reapply_day",
         "relapses",
@@ -87,6 +91,7 @@ class Person(mesa.Agent):
         "temp_place",
         "temporary_spells",
         "tenancy_end",
+        "unique_id",
         "unit",
         "using",
     )
