@@ -372,10 +372,14 @@ def table(results: dict[str, Any]) -> str:
 def machine_info() -> dict[str, Any]:
     import mesa
 
-    from sim.model import native
+    try:  # the model's hot modules compiled (sim.model.native); a tree from before it has none
+        from sim.model import native
 
+        compiled: bool | None = native.in_use()
+    except ImportError:
+        compiled = None
     info: dict[str, Any] = {
-        "compiled_model": native.in_use(),  # the model's hot modules compiled (sim.model.native)
+        "compiled_model": compiled,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
