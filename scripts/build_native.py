@@ -5,10 +5,11 @@ Usage (from the project folder; ``make setup`` runs it)::
     .venv/bin/python scripts/build_native.py [--force]
 
 Does nothing, quietly, if the build matches the sources and this interpreter. Otherwise compiles the
-modules of ``sim.model.native.MODULES`` (mypy's mypyc and a C compiler, about half a minute),
+modules of ``sim.model.native.MODULES`` (mypy's mypyc and a C compiler, under a minute),
 then replaces the build folder and its manifest in one step. If it cannot compile (no mypy, no
 C compiler), it says why and exits with 1; the plain Python modules then run, with the same
-results. The compiler's output goes to ``sim/model/_native.log``.
+results, and the same sources are not tried again without ``--force`` (``sim/model/_native.failed``).
+The compiler's output goes to ``sim/model/_native.log``.
 """
 
 from __future__ import annotations
@@ -64,31 +65,45 @@ def main() -> int:
 
     if native.build_status() == "current" and not args.force:
         return 0  # quietly: ``make setup`` runs this every time
+    fingerprint = native.fingerprint()  # of the sources as they are before compiling them
+    manifest = json.dumps(fingerprint, indent=1, sort_keys=True) + "\n"
+    log = native.BUILD.with_suffix(".log")
+    failed = native.BUILD.with_suffix(".failed")  # the fingerprint of the sources that failed to compile
+    if failed.is_file() and failed.read_text() == manifest and not args.force:
+        print(f"build_native: these sources did not compile before ({log.relative_to(REPO)}): the plain Python "
+              "modules run; --force tries again", file=sys.stderr)  # fmt: skip
+        return 1
     try:
         import mypyc  # noqa: F401
     except ImportError:
         print("build_native: mypy (which has mypyc) is not installed: the plain Python modules run "
               "('pip install -e .[dev]' installs it)", file=sys.stderr)  # fmt: skip
         return 1
-    print(f"build_native: compiling {len(native.MODULES)} model modules with mypyc (about half a minute)")
-    fingerprint = native.fingerprint()  # of the sources as they are before compiling them
-    log = native.BUILD.with_suffix(".log")
+    print(f"build_native: compiling {len(native.MODULES)} model modules with mypyc (under a minute)")
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="pathways-native-") as tmp:
-        out = Path(tmp) / "out"
-        with log.open("w") as sink:
-            done = subprocess.run(
-                [sys.executable, __file__, "--compile-into", str(out), tmp],
-                stdout=sink, stderr=subprocess.STDOUT, check=False,
-            )  # fmt: skip
-        if done.returncode != 0:
-            print("\n".join(log.read_text().splitlines()[-25:]), file=sys.stderr)
-            print(f"build_native: compiling failed (full output in {log.relative_to(REPO)}): the plain "
-                  "Python modules run, with the same results, more slowly", file=sys.stderr)  # fmt: skip
-            return 1
-        (out / native.MANIFEST).write_text(json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
-        shutil.rmtree(native.BUILD, ignore_errors=True)
-        shutil.move(out, native.BUILD)
+    # Built beside the build it replaces (the same file system), the manifest written last, then
+    # swapped in by renaming: a reader sees the old build, none, or the whole new one.
+    new = native.BUILD.with_name(f"{native.BUILD.name}.new-{os.getpid()}")
+    old = native.BUILD.with_name(f"{native.BUILD.name}.old-{os.getpid()}")
+    shutil.rmtree(new, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="pathways-native-") as tmp, log.open("w") as sink:
+        done = subprocess.run(
+            [sys.executable, __file__, "--compile-into", str(new), tmp],
+            stdout=sink, stderr=subprocess.STDOUT, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        shutil.rmtree(new, ignore_errors=True)
+        failed.write_text(manifest)
+        print("\n".join(log.read_text().splitlines()[-25:]), file=sys.stderr)
+        print(f"build_native: compiling failed (full output in {log.relative_to(REPO)}): the plain "
+              "Python modules run, with the same results, more slowly", file=sys.stderr)  # fmt: skip
+        return 1
+    (new / native.MANIFEST).write_text(manifest)
+    if native.BUILD.exists():
+        native.BUILD.rename(old)
+    new.rename(native.BUILD)
+    shutil.rmtree(old, ignore_errors=True)
+    failed.unlink(missing_ok=True)
     print(f"build_native: done in {time.monotonic() - start:.0f} s ({native.BUILD.relative_to(REPO)})")
     return 0
 

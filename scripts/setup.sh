@@ -45,6 +45,8 @@ fi
 # Compile the model's hot modules (sim/model/native.py; quiet and instant when they are current).
 # If that fails, the plain Python modules run: the same results, about twice the time.
 if ! .venv/bin/python scripts/build_native.py; then
-    [ "${CI:-}" != true ] || { echo "error: under CI the compiled modules must build" >&2; exit 1; }
-    echo "setup: going on with the plain Python modules" >&2
+    case "$(printf '%s' "${CI:-}" | tr '[:upper:]' '[:lower:]')" in  # CI as scripts/test.sh reads it
+        ""|0|false|no) echo "setup: going on with the plain Python modules" >&2 ;;
+        *) echo "error: under CI the compiled modules must build" >&2; exit 1 ;;
+    esac
 fi

@@ -23,6 +23,7 @@ run_tests() {  # run_tests MARKERS ARGS...: "" for every test
     local markers=$1 status=0 second=0
     shift
     .venv/bin/python -m pytest -n auto ${markers:+-m "$markers"} "$@" || status=$?
+    [ "$status" -ne 2 ] || return 2  # interrupted, or a usage error: no second pass
     if .venv/bin/python -c 'from sim.model import native; raise SystemExit(not native.ACTIVE)' 2>/dev/null; then
         echo "make test: the tests that need the plain model modules (marked plain_modules), on them"
         PATHWAYS_PURE_PYTHON=1 .venv/bin/python -m pytest -n auto -m "plain_modules${markers:+ and ($markers)}" "$@" \

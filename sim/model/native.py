@@ -4,13 +4,27 @@ A replication spends its time in Python work spread thinly over every event (the
 calendar, the people's transitions, the services, the records; ``docs/performance.md``).
 ``scripts/build_native.py`` (run by ``make setup``) compiles the modules in :data:`MODULES` with
 mypyc, the compiler of typed Python that mypy ships, into ``sim/model/_native/``, and writes
-there a manifest of the SHA-256 of every source it compiled. When ``sim.model`` is imported, the
-compiled copies are put first on the packages' search paths if, and only if, the manifest
-matches this interpreter and every source file as it is now; otherwise the plain Python modules
-run, which give the same numbers (``tests/test_native.py``) more slowly. So an edited model
-file is never shadowed by an old compiled copy: it runs as written until the next build.
+there a manifest of the SHA-256 of every file the compiler read types from (:func:`sources`:
+the model and the scenario schema). When ``sim.model`` is first imported, the compiled copies
+are put first on the packages' search paths if, and only if, the manifest matches this
+interpreter and every one of those files as it is now, and the compiled library loads;
+otherwise the plain Python modules run, which give the same numbers (``tests/test_native.py``)
+more slowly. So a file edited before a process starts runs as written until the next build.
+The check is made once per process: a model file edited while a Python session runs (a notebook
+with autoreload, say) takes effect in a new session, which then runs the plain modules until
+``make setup`` compiles them again; compiled modules cannot be reloaded.
 
-Set ``PATHWAYS_PURE_PYTHON=1`` to run the plain modules anyway (a profiler sees only those).
+Set ``PATHWAYS_PURE_PYTHON=1`` to run the plain Python modules anyway (a profiler sees only those).
+
+Compiled code differs from Python in a few ways that the model's code avoids (each found by a
+test or by comparing records; ``docs/performance.md``, fifth round): a value typed ``float`` is
+converted to one (an ``int`` passed to ``Calendar.schedule`` or ``run_until`` is stored as a
+float; a tuple of a float and ints is typed, and converted, as floats), an attribute narrowed by
+the type checker stays narrowed across calls, ``sum`` of a generator of floats adds plainly
+(Python's ``sum`` compensates; sum lists, or ints), patching a module's function does not reach
+compiled callers, arguments of compiled classes' types are checked, and an attribute assigned
+in a compiled class is the class's own (``CalendarModel`` sets Mesa's observable ``time``
+through ``setattr``).
 """
 
 from __future__ import annotations
@@ -49,8 +63,22 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Where the build goes: the compiled modules under ``sim/...`` and the shared library beside.
 BUILD = ROOT / "sim" / "model" / "_native"
 MANIFEST = "manifest.json"
+#: The shared library's module (``scripts/build_native.py`` names it).
+LIBRARY = "pathways_native__mypyc"
 #: Set (to anything but ``""`` or ``0``) to run the plain Python modules.
 PURE_PYTHON = "PATHWAYS_PURE_PYTHON"
+
+
+def sources(root: Path = ROOT) -> list[str]:
+    """The files a build depends on, as paths from ``root``: every module of ``sim.model`` and
+    ``sim.config`` (the compiler reads the types of what the compiled modules import, and the
+    model imports nothing else of ``sim``: ``tests/test_layers.py``), and ``sim/__init__.py``.
+
+    Args:
+        root: The folder that holds ``sim``.
+    """
+    found = [p for d in ("sim/model", "sim/config") for p in (root / d).rglob("*.py") if "_native" not in p.parts]
+    return sorted({"sim/__init__.py", *(p.relative_to(root).as_posix() for p in found)})
 
 
 def fingerprint(root: Path = ROOT) -> dict[str, object]:
@@ -61,7 +89,7 @@ def fingerprint(root: Path = ROOT) -> dict[str, object]:
     """
     return {
         "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
-        "sources": {m: hashlib.sha256((root / m).read_bytes()).hexdigest() for m in MODULES},
+        "sources": {m: hashlib.sha256((root / m).read_bytes()).hexdigest() for m in sources(root)},
     }
 
 
@@ -99,6 +127,13 @@ def _decide() -> bool:
     if status != "current":
         return False
     sys.path.append(str(BUILD))  # the shared library of the compiled modules (a top-level module)
+    try:
+        import_module(LIBRARY)
+    except (ImportError, OSError) as error:
+        sys.path.remove(str(BUILD))
+        warnings.warn(f"the compiled model modules in {BUILD} do not load ({error}): running the plain "
+                      "Python modules, which give the same results more slowly", RuntimeWarning, stacklevel=3)  # fmt: skip
+        return False
     return True
 
 

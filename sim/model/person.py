@@ -56,7 +56,8 @@ class Person(mesa.Agent):
     # Attributes live in slots, not in a per-person dict: a person has more attributes than
     # Python's shared-key instance dicts hold (30), so each would get a dict of its own, about
     # 1.5 KB a person and slower to read. Mesa's own three (model, unique_id, pos) have slots
-    # here too, so the dict that mesa.Agent allows is never made (about 0.2 KB a person).
+    # here too, so the dict that mesa.Agent allows is not made (about 0.2 KB a person) unless
+    # something asks for ``person.__dict__``.
     __slots__ = (
         "_competence_updated",
         "_event",
