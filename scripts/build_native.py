@@ -32,7 +32,6 @@ from sim.model import native
 
 # mypy's options for the compilation: Mesa, pandas and the like have no type information.
 MYPY_OPTIONS = ("--ignore-missing-imports", "--follow-imports=silent")
-GROUP = "pathways_native"  # the shared library's name: pathways_native__mypyc
 
 
 def compile_into(out: Path, work: Path) -> None:
@@ -44,7 +43,7 @@ def compile_into(out: Path, work: Path) -> None:
     extensions = mypycify(
         [*MYPY_OPTIONS, "--cache-dir", str(work / "mypy_cache"), *native.MODULES],
         opt_level="3",
-        group_name=GROUP,
+        group_name=native.GROUP,
         target_dir=str(work / "c"),
     )
     setup(

@@ -341,7 +341,7 @@ def anchor_problems(mutants: list[Mutant], root: Path) -> list[str]:
 def make_copy(dest: Path) -> None:
     """Copy what the mechanism tests need into ``dest`` (no caches, no compiled files: the
     mutants are made in the sources, so the plain modules must run, ``sim.model.native``)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "_native", "_native.log")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "_native*")
     for name in COPIED:
         src = REPO / name
         if src.is_dir():

@@ -63,8 +63,10 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Where the build goes: the compiled modules under ``sim/...`` and the shared library beside.
 BUILD = ROOT / "sim" / "model" / "_native"
 MANIFEST = "manifest.json"
-#: The shared library's module (``scripts/build_native.py`` names it).
-LIBRARY = "pathways_native__mypyc"
+#: The group the modules are compiled as (``scripts/build_native.py``), and the module of its
+#: shared library (mypyc names it after the group).
+GROUP = "pathways_native"
+LIBRARY = f"{GROUP}__mypyc"
 #: Set (to anything but ``""`` or ``0``) to run the plain Python modules.
 PURE_PYTHON = "PATHWAYS_PURE_PYTHON"
 
@@ -107,13 +109,9 @@ def build_status(build: Path = BUILD, root: Path = ROOT) -> str:
     return "current" if manifest == fingerprint(root) else "stale"
 
 
-def _wanted() -> bool:
-    return os.environ.get(PURE_PYTHON, "") in ("", "0")
-
-
 def _decide() -> bool:
     """Whether the compiled modules run in this process (decided once, at the first import)."""
-    if not _wanted():
+    if os.environ.get(PURE_PYTHON, "") not in ("", "0"):
         return False
     status = build_status()
     if status == "stale":
