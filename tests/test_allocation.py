@@ -10,7 +10,7 @@ from sim.model import allocation
 from sim.model.allocation import Answer
 from sim.model.services.housing_office import Application
 from sim.model.states import Need, State
-from sim.model.stock import Unit
+from sim.model.stock import Unit, UnitKind
 from tests.test_mechanisms import stand_in
 
 _BASELINE = sc.load("baseline")  # the applicants' model (stand_in)
@@ -29,7 +29,7 @@ def units(baseline):
     types["rop"] = types["rop"].model_copy(update={"support_level": 3})
 
     def unit(uid: int, type_name: str, zone: str, since: float) -> Unit:
-        return Unit(uid, type_name, types[type_name], zone, vacant_since=since)
+        return Unit(uid, type_name, UnitKind.from_config(types[type_name]), zone, vacant_since=since)
 
     return {
         "ordinary_nord_old": unit(0, "ordinary", "nord", 10.0),

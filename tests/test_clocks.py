@@ -12,7 +12,6 @@ happens (common random numbers).
 from __future__ import annotations
 
 import math
-import random
 from collections import Counter
 
 import numpy as np
@@ -22,14 +21,14 @@ from scipy import stats
 from sim.model import HousingModel, hazards
 from sim.model.clocks import next_event
 from sim.model.hazards import INF
-from sim.model.luck import BLOCK
+from sim.model.luck import BLOCK, Luck
 from sim.model.states import EventKind, State
 
 DRAWS = 4000
 ALPHA = 1e-3  # fixed seeds: a deterministic test; a real difference gives p far below this
 
 
-def exp_time(rng: random.Random, rate: float) -> float:
+def exp_time(rng: Luck, rate: float) -> float:
     """Exp(rate), ``inf`` without a draw for a zero rate (the draw of the method before)."""
     return -math.log(1.0 - rng.random()) / rate if rate > 0.0 else INF
 
@@ -127,7 +126,7 @@ SITUATIONS = {
 def sample(method, person, seed: int) -> tuple[np.ndarray, list[EventKind]]:
     """``DRAWS`` draws of (time, kind) from ``method`` for this person, from a stream seeded ``seed``."""
     saved = person.luck
-    person.luck = random.Random(seed)
+    person.luck = Luck.seeded(seed)
     try:
         draws = [method(person, 0.0) for _ in range(DRAWS)]
     finally:
@@ -154,20 +153,21 @@ def test_direct_method_draws_what_independent_clocks_draw(model, situation):
         assert stats.ks_2samp(new_k, old_k).pvalue > ALPHA, kind
 
 
-@pytest.mark.plain_modules  # patches clocks._earliest
+@pytest.mark.plain_modules  # patches clocks.Race.draw
 def test_the_test_sees_a_wrong_share(model, monkeypatch):
     """The check above fails for a race that picks its kind with equal shares (a wrong method)."""
     from sim.model import clocks
 
-    def equal_shares(rng, timers, race_rates, race_kinds):
-        total = sum(race_rates)
-        first = -np.log(1.0 - rng.random()) / total
-        if not timers or first < min(timers)[0]:
-            live = [k for r, k in zip(race_rates, race_kinds, strict=True) if r > 0.0]
-            return first, live[int(rng.random() * len(live))]
-        return min(timers)
+    def equal_shares(race, rng):
+        first = -math.log(1.0 - rng.random()) / sum(race.rates)
+        if not race.timed or first < race.soonest:
+            live = [k for r, k in zip(race.rates, race.kinds, strict=True) if r > 0.0]
+            race.kind = live[int(rng.random() * len(live))]
+            return first
+        race.kind = race.soonest_kind
+        return race.soonest
 
-    monkeypatch.setattr(clocks, "_earliest", equal_shares)
+    monkeypatch.setattr(clocks.Race, "draw", equal_shares)
     person = someone(model, State.STREET, using=True, since_discharge=1e6, competence=0.3)
     _, new_kinds = sample(next_event, person, 1)
     _, old_kinds = sample(independent_clocks, person, 2)

@@ -12,8 +12,6 @@ replacement, kinds of temporary place) fails; ``docs/mutants.md`` holds its last
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +21,7 @@ from sim.model import HousingModel, allocation, events, hazards
 from sim.model.luck import Luck
 from sim.model.person import Person
 from sim.model.states import EventKind, Need, State, TempPlace
-from sim.model.stock import Unit
+from sim.model.stock import Unit, UnitKind
 from tests.conftest import merge, quiet
 
 # ----------------------------------------------------------------------------- helpers
@@ -113,7 +111,7 @@ def stand_in(cfg, *, state=State.HOUSED, unit=None, need=Need.LOW, using=False, 
     if id(cfg) not in _models:
         _models[id(cfg)] = (cfg, HousingModel(cfg, seed=1))  # the scenario kept, so its id is not reused
     model = _models[id(cfg)][1]
-    person = Person(model, luck=Luck(iter(random.Random(0).random, None)), need=need, female=False,
+    person = Person(model, luck=Luck.seeded(0), need=need, female=False,
                     competence=competence, preferred_zone=preferred_zone or network_zone, network_zone=network_zone,
                     using=using)
     person.state, person.unit, person.in_followup = state, unit, in_followup
@@ -122,7 +120,7 @@ def stand_in(cfg, *, state=State.HOUSED, unit=None, need=Need.LOW, using=False, 
 
 
 def unit_of(cfg, type_name: str, zone: str) -> Unit:
-    return Unit(0, type_name, cfg.stock.types[type_name], zone)
+    return Unit(0, type_name, UnitKind.from_config(cfg.stock.types[type_name]), zone)
 
 
 @pytest.fixture(scope="module")
@@ -642,9 +640,7 @@ def test_death_hazard_is_raised_in_the_early_window_after_discharge(early, low, 
 
 def test_piecewise_time_is_exact_at_the_break():
     """Mechanism 8 (drawing): the piecewise hazard gives the right chance of an event before the break."""
-    import random
-
-    rng = random.Random(1)
+    rng = Luck.seeded(1)
     n = 40_000
     draws = np.array([hazards.piecewise_time(rng, 0.02, 0.002, 90.0) for _ in range(n)])
     p_before = 1 - np.exp(-0.02 * 90)

@@ -6,12 +6,14 @@ Housing First and recovery-house switches. Each test fails when its mechanism is
 from __future__ import annotations
 
 import math
+from array import array
 
 import pytest
 
 from sim import config as sc
 from sim.measures.metrics import added_units_let_within, replication_metrics
 from sim.model import HousingModel, hazards
+from sim.model.luck import Luck
 from sim.model.states import EventKind, State
 from tests.test_mechanisms import calm, fire, place, stand_in, unit_of
 
@@ -23,6 +25,13 @@ def only_flats(**units: int) -> dict:
     none = dict.fromkeys(ZONES, 0)
     return {"types": {"ordinary": {"units": {**none, **units}}, "rop": {"units": none}, "staffed": {"units": none},
                       "training": {"units": none}}}
+
+
+def drawing(*numbers: float, then: float | None = None) -> Luck:
+    """A person's stream that draws these numbers, then ``then`` for a long while (or, without
+    ``then``, the numbers of a Mersenne Twister)."""
+    block = array("d", numbers if then is None else [*numbers, *[then] * 100_000])
+    return Luck(block, 0)
 
 
 # Every offer is declined by someone who draws below 0.5 and accepted otherwise (the people's
@@ -45,9 +54,9 @@ def decliners(response: float, *, to: str = "next_meeting", n: int = 2):
     for i, p in enumerate(people):
         model.office.requeue(model.office.applications[p], queue_day=float(i))  # the first person is first in the queue
     # The first declines for sure, the rest accept for sure: luck that answers 0.0 or 0.99.
-    people[0].luck.random = lambda: 0.0
+    people[0].luck = drawing(then=0.0)
     for p in people[1:]:
-        p.luck.random = lambda: 0.99
+        p.luck = drawing(then=0.99)
     return model, people
 
 
@@ -115,7 +124,7 @@ def test_a_declined_unit_offered_to_the_next_applicant_reads_only_the_front_of_t
 def test_an_accepted_offer_moves_in_after_the_answer_and_the_paperwork():
     """An accepted unit is reserved at once; the keys come after the response time plus the paperwork."""
     model, (taker,) = decliners(7.0, n=1)
-    taker.luck.random = lambda: 0.99
+    taker.luck = drawing(then=0.99)
     model.run_until(16.5)
     assert taker.offer is not None and taker.state is State.TEMPORARY
     model.run_until(17.5)
@@ -160,8 +169,7 @@ def test_a_home_is_chosen_in_the_preferred_zone_or_after_a_decline(preferred, de
     model = HousingModel(s)
     person = place(model, State.TEMPORARY)
     person.preferred_zone = preferred
-    answers = iter([0.0, 0.99] if declines_first else [0.99])
-    person.luck.random = lambda: next(answers)
+    person.luck = drawing(*([0.0, 0.99] if declines_first else [0.99]))
     model.run_until(25.0)
     assert person.state is State.HOUSED
     assert person.chosen_home is chosen
@@ -268,7 +276,7 @@ def test_no_other_offer_while_an_answer_is_due():
     }, years=1)
     model = HousingModel(s)
     decliner = place(model, State.TEMPORARY)
-    decliner.luck.random = lambda: 0.0
+    decliner.luck = drawing(then=0.0)
     model.run_until(10.5)  # day 5: offered the first flat; day 10: the answer is due on day 12
     assert model.records.frame("offers")["day"].tolist() == [5.0]
     model.run_until(15.5)  # day 15: the answer has come; offered the other flat

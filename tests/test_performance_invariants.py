@@ -7,6 +7,7 @@ No timing here (timings live in ``benchmarks/``); these are properties that hold
 from __future__ import annotations
 
 import gc
+import math
 import random
 import weakref
 from array import array
@@ -17,6 +18,7 @@ import pytest
 
 from sim.measures import households, windows
 from sim.model import HousingModel, clocks, hazards
+from sim.model.luck import Luck
 from sim.model.person import Person
 from sim.model.records import Records
 from sim.model.states import EventKind
@@ -94,27 +96,61 @@ def test_a_reason_string_is_shared_not_copied():
 
 def test_a_zero_hazard_draws_nothing():
     """A hazard that is zero from now on gives infinity without using the person's stream."""
-    rng = random.Random(3)
-    state = rng.getstate()
+    rng = Luck.seeded(3)
     assert hazards.piecewise_time(rng, 0.0, 0.0, 10.0) == np.inf
     assert hazards.piecewise_time(rng, 0.5, 0.0, 0.0) == np.inf  # the early window is over
     # a race of constant hazards that are all zero (sim.model.clocks, the direct method)
-    assert clocks._earliest(rng, [], [0.0, 0.0], [EventKind.DEATH, EventKind.MOVE_AWAY])[0] == np.inf
-    assert rng.getstate() == state
+    race = clocks.Race()
+    race.risk(0.0, EventKind.DEATH)
+    race.risk(0.0, EventKind.MOVE_AWAY)
+    assert race.draw(rng) == np.inf
+    assert rng.random() == random.Random(3).random(), "nothing drawn before"
+
+
+def race_of(rates: list[float], timers: list[tuple[float, EventKind]] = ()) -> clocks.Race:
+    """A race of death and moving away at these rates, with these timers."""
+    race = clocks.Race()
+    for rate, kind in zip(rates, (EventKind.DEATH, EventKind.MOVE_AWAY), strict=True):
+        race.risk(rate, kind)
+    for delay, kind in timers:
+        race.timer(delay, kind)
+    return race
 
 
 def test_the_race_draws_its_kind_only_when_it_comes_first():
     """The direct method: one draw for the race's time; a second for which risk only when no
     timer comes before it; the time is Python's exponential draw with the summed rate."""
-    a, b = random.Random(11), random.Random(11)
-    timer = [(0.001, EventKind.DISCHARGE)]  # comes first almost surely
-    assert clocks._earliest(a, timer, [0.1, 0.2], [EventKind.DEATH, EventKind.MOVE_AWAY]) == timer[0]
+    a, b = Luck.seeded(11), random.Random(11)
+    race = race_of([0.1, 0.2], [(0.001, EventKind.DISCHARGE)])  # the timer comes first almost surely
+    assert (race.draw(a), race.kind) == (0.001, EventKind.DISCHARGE)
     b.random()
-    assert a.getstate() == b.getstate()
-    when, _ = clocks._earliest(a, [], [0.1, 0.2], [EventKind.DEATH, EventKind.MOVE_AWAY])
-    assert when == b.expovariate(0.1 + 0.2)
+    race.start()
+    assert race.draw(a) == np.inf, "started again: no clocks"
+    race = race_of([0.1, 0.2])
+    assert race.draw(a) == b.expovariate(0.1 + 0.2)
     b.random()
-    assert a.getstate() == b.getstate()
+    assert a.random() == b.random(), "two draws for a race that comes first, one for a timer that does"
+
+
+def test_timers_tie_to_the_kind_that_sorts_first():
+    """Of two timers at the same time, the kind whose value sorts first comes up, whatever the order given."""
+    for order in ((EventKind.TENANCY_END, EventKind.DISCHARGE), (EventKind.DISCHARGE, EventKind.TENANCY_END)):
+        race = race_of([0.0, 0.0], [(5.0, order[0]), (5.0, order[1]), (7.0, EventKind.MOVE_IN)])
+        assert (race.draw(Luck.seeded(1)), race.kind) == (5.0, EventKind.DISCHARGE)
+
+
+def test_the_race_sums_its_rates_as_python_does():
+    """The race's total rate is Python's ``sum`` of its rates to the last bit (a compensated sum,
+    which a plain running total is not: ten times 0.1 sums to 1.0, added up to 0.9999999999999999)."""
+    rng = random.Random(5)
+    cases = [[0.1] * 10, [1e-3, 1e3, 1e-9, 7.0]]
+    cases += [[rng.random() * 10 ** rng.randint(-12, 3) for _ in range(rng.randint(1, 12))] for _ in range(2000)]
+    for rates in cases:
+        race = clocks.Race()
+        for rate in rates:
+            race.risk(rate, EventKind.DEATH)
+        a, b = Luck.seeded(3), random.Random(3)
+        assert race.draw(a) == -math.log(1.0 - b.random()) / sum(rates), rates
 
 
 # ----------------------------------------------------------------------------- metrics, vectorised

@@ -103,7 +103,7 @@ class Calendar:
         if time < self._horizon:
             heappush(self._heap, entry)
         else:
-            window = int(time // self.WINDOW)
+            window = int(time / self.WINDOW)  # time >= now >= 0 and WINDOW a power of two: the floor, exactly
             bucket = self._buckets.get(window)
             if bucket is None:
                 self._buckets[window] = [entry]

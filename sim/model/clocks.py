@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from sim.model.person import Person
 
 _log = math.log
+_fabs = math.fabs
+_isfinite = math.isfinite
 # Enum members as module constants: read at every clock draw, a global is cheaper than a class attribute.
 _DEATH = EventKind.DEATH
 _DISCHARGE = EventKind.DISCHARGE
@@ -47,6 +49,93 @@ _IN_PRIVATE = State.PRIVATE
 _IN_STREET = State.STREET
 _IN_TEMPORARY = State.TEMPORARY
 _IN_TREATMENT = State.TREATMENT
+
+
+class Race:
+    """The clocks of one draw (:func:`next_event`): the earliest fixed timer, and the race of
+    constant hazards with their total.
+
+    One per model, used again at every draw (:meth:`start` empties it), so a draw makes no
+    lists or tuples of its own. The total is summed as Python's ``sum`` sums floats
+    (Neumaier's compensated sum, Python 3.12 and later), term by term in the same order, so
+    the time drawn is the same to the last bit.
+    """
+
+    def __init__(self) -> None:
+        self.rates: list[float] = []  # the race's hazards per day, in a fixed order
+        self.kinds: list[EventKind] = []  # what each is
+        self.total = 0.0  # their sum so far, ...
+        self.error = 0.0  # ... and its running compensation
+        self.timed = False  # a timer has been given
+        self.soonest = INF  # the earliest timer's delay, ...
+        self.soonest_kind = _DEATH  # ... and its kind
+        self.kind = _DEATH  # what the last :meth:`draw` chose
+
+    def start(self) -> None:
+        """Forget the last draw's clocks."""
+        self.rates.clear()
+        self.kinds.clear()
+        self.total = 0.0
+        self.error = 0.0
+        self.timed = False
+        self.soonest = INF
+        self.soonest_kind = _DEATH
+
+    def timer(self, delay: float, kind: EventKind) -> None:
+        """A fixed timer ``delay`` days from now; at equal delays the kind that sorts first wins."""
+        if not self.timed or delay < self.soonest or (delay == self.soonest and kind < self.soonest_kind):
+            self.timed = True
+            self.soonest = delay
+            self.soonest_kind = kind
+
+    def risk(self, rate: float, kind: EventKind) -> None:
+        """A hazard of ``rate`` per day, constant from now on, joins the race."""
+        self.rates.append(rate)
+        self.kinds.append(kind)
+        total = self.total
+        new = total + rate
+        if _fabs(total) >= _fabs(rate):
+            self.error += (total - new) + rate
+        else:
+            self.error += (rate - new) + total
+        self.total = new
+
+    def after_discharge(self, rng: Luck, rate: float, early_multiplier: float, until_break: float, kind: EventKind) -> None:
+        """A hazard raised by ``early_multiplier`` for ``until_break`` more days after a discharge:
+        drawn now as a piecewise timer while the window is open, else a constant risk of the race."""
+        if until_break > 0.0:
+            self.timer(hazards.piecewise_time(rng, rate * early_multiplier, rate, until_break), kind)
+        else:
+            self.risk(rate, kind)
+
+    def draw(self, rng: Luck) -> float:
+        """The delay to the earliest of the timers and the race; its kind is left in :attr:`kind`.
+
+        One draw for the race's time (none if every rate is 0), and one for which risk it is,
+        made only when the race comes first. ``inf`` (kind ``DEATH``) if nothing can happen.
+        """
+        total = self.total
+        error = self.error
+        if error != 0.0 and _isfinite(error):  # as ``sum`` ends a sum of floats
+            total += error
+        if total > 0.0:
+            first = -_log(1.0 - rng.random()) / total  # the earliest of the race: exponential, the summed rate
+            if not self.timed or first < self.soonest:
+                pick = rng.random() * total
+                rates = self.rates
+                kinds = self.kinds
+                chosen = _DEATH
+                for i in range(len(rates)):
+                    rate = rates[i]
+                    if rate > 0.0:
+                        chosen = kinds[i]  # if rounding leaves ``pick`` at 0 or above: the last risk with a rate
+                        pick -= rate
+                        if pick < 0.0:
+                            break
+                self.kind = chosen
+                return first
+        self.kind = self.soonest_kind
+        return self.soonest
 
 
 def next_event(person: Person, now: float) -> tuple[float, EventKind]:
@@ -78,116 +167,56 @@ def next_event(person: Person, now: float) -> tuple[float, EventKind]:
     rates = model.rates
     state = person.state
     using = person.using
-    clocks: list[tuple[float, EventKind]] = []
-    timer = clocks.append
-    # The race: constant hazards from now on, in a fixed order.
-    race_rates: list[float] = []
-    race_kinds: list[EventKind] = []
-    rate = race_rates.append
-    kind = race_kinds.append
+    race = model.race
+    race.start()
+    rng = person.luck
 
     if person.offer is not None:
-        timer((person.move_in_day - now, _MOVE_IN))
+        race.timer(person.move_in_day - now, _MOVE_IN)
     if person.reapply_day < INF:
-        timer((person.reapply_day - now, _REAPPLY))
+        race.timer(person.reapply_day - now, _REAPPLY)
 
     death = rates.death_using if using else rates.death
     if state is _IN_TREATMENT or state is _IN_PRISON:
-        timer((person.release_day - now, _DISCHARGE))
-        rate(death)
-        kind(_DEATH)
-        return _earliest(person.luck, clocks, race_rates, race_kinds)
+        race.timer(person.release_day - now, _DISCHARGE)
+        race.risk(death, _DEATH)
+        return race.draw(rng), race.kind
 
-    rng = person.luck
     since = now - person.last_discharge
-    _after_discharge(rng, death, rates.death_early_multiplier, rates.death_early_window - since, _DEATH, clocks,
-                     race_rates, race_kinds)  # fmt: skip
-    rate(rates.move_away)
-    kind(_MOVE_AWAY)
+    race.after_discharge(rng, death, rates.death_early_multiplier, rates.death_early_window - since, _DEATH)
+    race.risk(rates.move_away, _MOVE_AWAY)
 
     housed = state is _IN_HOUSED
     at_home = housed or state is _IN_PRIVATE
     if using:
         if not model.treatment.is_queued(person):
-            rate(rates.referral_housed if at_home else rates.referral_homeless)
-            kind(_REFERRAL)
-        rate(rates.prison_using)
-        kind(_PRISON)
-        rate(rates.remission)
-        kind(_REMISSION)
+            race.risk(rates.referral_housed if at_home else rates.referral_homeless, _REFERRAL)
+        race.risk(rates.prison_using, _PRISON)
+        race.risk(rates.remission, _REMISSION)
         if person.in_followup:
-            rate(rates.no_contact_using)
-            kind(_NO_CONTACT)
+            race.risk(rates.no_contact_using, _NO_CONTACT)
     else:
-        relapse = model.cfg.relapse
-        _after_discharge(rng, hazards.relapse_rate(person), relapse.early_multiplier,
-                         relapse.early_window_days - since, _RELAPSE, clocks, race_rates, race_kinds)  # fmt: skip
+        race.after_discharge(rng, hazards.relapse_rate(person), rates.relapse_early_multiplier,
+                             rates.relapse_early_window - since, _RELAPSE)  # fmt: skip
     if state is _IN_PRIVATE:
-        rate(rates.private_loss_using if using else rates.private_loss)
-        kind(_PRIVATE_LOSS)
+        race.risk(rates.private_loss_using if using else rates.private_loss, _PRIVATE_LOSS)
     else:
         own, arranged = hazards.own_housing_rates(person)
-        rate(own + arranged)
-        kind(_OWN_HOUSING)
+        race.risk(own + arranged, _OWN_HOUSING)
         if person.competence < 1.0 and person.competence_gain_per_year() > 0.0:
             # The own-housing and eviction hazards depend on competence, which is growing:
             # look again after a while (the hazards are piecewise constant between reviews).
-            timer((model.cfg.competence.review_days, _REVIEW))
+            race.timer(rates.competence_review, _REVIEW)
 
     if state is _IN_TEMPORARY:
-        rate(rates.leave_temporary)
-        kind(_LEAVE_TEMPORARY)
+        race.risk(rates.leave_temporary, _LEAVE_TEMPORARY)
     elif state is _IN_STREET:
-        rate(rates.street_to_nav)
-        kind(_TO_NAV)
+        race.risk(rates.street_to_nav, _TO_NAV)
     elif housed:
-        rate(hazards.eviction_rate(person))
-        kind(_EVICTION)
-        timer((person.tenancy_end - now, _TENANCY_END))
+        race.risk(hazards.eviction_rate(person), _EVICTION)
+        race.timer(person.tenancy_end - now, _TENANCY_END)
     if at_home and not using and not person.in_followup and rates.stable_after < INF:
-        timer((person.stable_since + rates.stable_after - now, _STABLE))
+        race.timer(person.stable_since + rates.stable_after - now, _STABLE)
     if person.in_followup:
-        timer((person.followup_until - now, _FOLLOWUP_END))
-    return _earliest(rng, clocks, race_rates, race_kinds)
-
-
-def _after_discharge(
-    rng: Luck,
-    rate: float,
-    early_multiplier: float,
-    until_break: float,
-    kind: EventKind,
-    clocks: list[tuple[float, EventKind]],
-    race_rates: list[float],
-    race_kinds: list[EventKind],
-) -> None:
-    """A hazard raised by ``early_multiplier`` for ``until_break`` more days after a discharge:
-    drawn now as a piecewise clock while the window is open, else a constant risk of the race."""
-    if until_break > 0.0:
-        clocks.append((hazards.piecewise_time(rng, rate * early_multiplier, rate, until_break), kind))
-    else:
-        race_rates.append(rate)
-        race_kinds.append(kind)
-
-
-def _earliest(
-    rng: Luck, clocks: list[tuple[float, EventKind]], race_rates: list[float], race_kinds: list[EventKind]
-) -> tuple[float, EventKind]:
-    """The earliest of the timers and the race of constant hazards (see :func:`next_event`).
-
-    One draw for the race's time (none if every rate is 0), and one for which risk it is, made
-    only when the race comes first.
-    """
-    total = sum(race_rates)
-    if total > 0.0:
-        first = -_log(1.0 - rng.random()) / total  # the earliest of the race: exponential, the summed rate
-        if not clocks or first < min(clocks)[0]:
-            pick = rng.random() * total
-            for rate, kind in zip(race_rates, race_kinds, strict=True):
-                if rate > 0.0:
-                    chosen = kind  # if rounding leaves ``pick`` at 0 or above: the last risk with a rate
-                    pick -= rate
-                    if pick < 0.0:
-                        break
-            return first, chosen
-    return min(clocks) if clocks else (INF, _DEATH)
+        race.timer(person.followup_until - now, _FOLLOWUP_END)
+    return race.draw(rng), race.kind

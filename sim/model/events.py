@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sim.model import hazards
 from sim.model.hazards import INF
-from sim.model.states import EventKind, State
+from sim.model.states import VALUE, EventKind, State
 
 if TYPE_CHECKING:
     from sim.model.person import Person
@@ -68,7 +68,7 @@ def on_relapse(person: Person) -> None:
     person.relapses += 1
     person.competence = max(0.0, person.competence - model.cfg.relapse.competence_loss)
     assert person.state is not None
-    model.records.row(model.records.relapses, person.unique_id, model.calendar.now, person.state.value)
+    model.records.relapse(person.unique_id, model.calendar.now, VALUE[person.state])
     unit = person.unit
     if unit is not None and person.state is State.HOUSED and unit.kind.relapse_ends_tenancy:
         person.lose_home("relapse_ends_tenancy", lose_unit=False, to_temporary_prob=model.cfg.eviction.to_temporary_prob)
@@ -135,7 +135,7 @@ def on_eviction(person: Person) -> None:
     unit = person.unit
     assert unit is not None
     person.evictions += 1
-    model.records.row(model.records.evictions, person.unique_id, model.calendar.now, unit.type_name)
+    model.records.eviction(person.unique_id, model.calendar.now, unit.type_name)
     lose = model.stock_rng.random() < model.cfg.stock.loss_prob_after_eviction
     person.lose_home("evicted", lose_unit=lose, to_temporary_prob=model.cfg.eviction.to_temporary_prob)
 

@@ -6,14 +6,13 @@ constant, so redrawing from "now" is exact; how: ``sim.model.clocks``). Two haza
 just after a discharge and fall after a window (relapse, F12; mortality, F14): they are drawn
 from a piecewise-constant hazard with one breakpoint.
 
-Rates are per day. Draws are scalar draws from Python-level streams (a person's own,
-``sim.model.luck``, or a ``random.Random``): several times faster than a numpy scalar draw.
+Rates are per day. Draws are scalar draws from the person's own stream (``sim.model.luck``):
+several times faster than a numpy scalar draw.
 """
 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -29,6 +28,11 @@ if TYPE_CHECKING:
 
 INF = math.inf
 _log = math.log
+# Members as module constants: a global is read faster than a class attribute.
+_HOUSED = State.HOUSED
+_PRIVATE = State.PRIVATE
+_STREET = State.STREET
+_TEMPORARY = State.TEMPORARY
 
 #: A mean duration at or below this many days (about 0.09 milliseconds) is no delay at all: the
 #: scenarios write 0 for "no delay", and ``random.gammavariate`` would underflow near it.
@@ -63,6 +67,28 @@ class Rates:
     stable_after: float  # days stable before leaving the population (inf: never)
     leave_temporary: float
     street_to_nav: float
+    # The factors of the person's own hazards, copied from the scenario as they are (the
+    # functions below read them at most events; the scenario's validated objects read slower).
+    relapse: float  # relapse.rate_per_day, before the factors of the place
+    relapse_street: float  # relapse.street_multiplier
+    relapse_temporary: float  # relapse.temporary_multiplier
+    relapse_temporary_staffed: float  # relapse.temporary_staffed_multiplier
+    relapse_private: float  # relapse.private_multiplier
+    relapse_network_zone: float  # relapse.network_zone_multiplier
+    relapse_early_multiplier: float  # relapse.early_multiplier
+    relapse_early_window: float  # relapse.early_window_days
+    eviction: float  # eviction.rate_per_day, before the factors
+    eviction_using_tolerant: float  # eviction.using_in_tolerant_multiplier
+    eviction_using_intolerant: float  # eviction.using_in_intolerant_multiplier
+    eviction_mismatch_per_level: float  # eviction.mismatch_multiplier_per_level
+    eviction_low_competence: float  # eviction.low_competence_multiplier
+    eviction_chosen: float  # choice.chosen_eviction_multiplier
+    followup_relapse: float  # followup.relapse_multiplier
+    followup_eviction: float  # followup.eviction_multiplier
+    competence_treatment: float  # competence.gain_per_year_treatment
+    competence_not_using: float  # competence.gain_per_year_not_using
+    competence_followup: float  # competence.gain_per_year_followup
+    competence_review: float  # competence.review_days
 
     @classmethod
     def from_scenario(cls, cfg: Scenario) -> Rates:
@@ -97,6 +123,26 @@ class Rates:
             stable_after=INF if exits.stable_after_days == "never" else exits.stable_after_days,
             leave_temporary=cfg.temporary.leave_rate_per_day,
             street_to_nav=cfg.temporary.street_to_nav_rate_per_day,
+            relapse=cfg.relapse.rate_per_day,
+            relapse_street=cfg.relapse.street_multiplier,
+            relapse_temporary=cfg.relapse.temporary_multiplier,
+            relapse_temporary_staffed=cfg.relapse.temporary_staffed_multiplier,
+            relapse_private=cfg.relapse.private_multiplier,
+            relapse_network_zone=cfg.relapse.network_zone_multiplier,
+            relapse_early_multiplier=cfg.relapse.early_multiplier,
+            relapse_early_window=cfg.relapse.early_window_days,
+            eviction=cfg.eviction.rate_per_day,
+            eviction_using_tolerant=cfg.eviction.using_in_tolerant_multiplier,
+            eviction_using_intolerant=cfg.eviction.using_in_intolerant_multiplier,
+            eviction_mismatch_per_level=cfg.eviction.mismatch_multiplier_per_level,
+            eviction_low_competence=cfg.eviction.low_competence_multiplier,
+            eviction_chosen=cfg.choice.chosen_eviction_multiplier,
+            followup_relapse=cfg.followup.relapse_multiplier,
+            followup_eviction=cfg.followup.eviction_multiplier,
+            competence_treatment=cfg.competence.gain_per_year_treatment,
+            competence_not_using=cfg.competence.gain_per_year_not_using,
+            competence_followup=cfg.competence.gain_per_year_followup,
+            competence_review=cfg.competence.review_days,
         )
 
 
@@ -119,7 +165,7 @@ def competence_factor(competence: float, midpoint: float, scale: float) -> float
 
 
 def piecewise_time(
-    rng: Luck | random.Random, rate_before: float, rate_after: float, until_break: float
+    rng: Luck, rate_before: float, rate_after: float, until_break: float
 ) -> float:
     """Time to an event whose hazard is ``rate_before`` for ``until_break`` days, then ``rate_after``.
 
@@ -144,7 +190,7 @@ def piecewise_time(
     return until_break + (target - head) / rate_after
 
 
-def gamma_duration(rng: Luck | random.Random, mean: float, cv: float) -> float:
+def gamma_duration(rng: Luck, mean: float, cv: float) -> float:
     """A positive duration with the given mean and coefficient of variation.
 
     Gamma with shape ``1/cv**2``: ``cv = 1`` is exponential (needed for M/M/c docking),
@@ -168,22 +214,25 @@ def relapse_rate(person: Person) -> float:
     training units and follow-up lower it, a unit in the zone of the person's using network
     raises it.
     """
-    cfg = person.model.cfg.relapse
-    rate = cfg.rate_per_day
-    if person.state is State.STREET:
-        rate *= cfg.street_multiplier
-    elif person.state is State.TEMPORARY:
+    rates = person.model.rates
+    state = person.state
+    rate = rates.relapse
+    if state is _STREET:
+        rate *= rates.relapse_street
+    elif state is _TEMPORARY:
         # A staffed place or a women's crisis place has staff on site (thesis 7.2.2, 7.4.1).
         staffed = person.temp_place is not TempPlace.ORDINARY
-        rate *= cfg.temporary_staffed_multiplier if staffed else cfg.temporary_multiplier
-    elif person.state is State.PRIVATE:
-        rate *= cfg.private_multiplier
-    elif person.state is State.HOUSED and person.unit is not None:
-        rate *= person.unit.kind.relapse_multiplier
-        if person.unit.zone == person.network_zone:
-            rate *= cfg.network_zone_multiplier
+        rate *= rates.relapse_temporary_staffed if staffed else rates.relapse_temporary
+    elif state is _PRIVATE:
+        rate *= rates.relapse_private
+    elif state is _HOUSED:
+        unit = person.unit
+        if unit is not None:
+            rate *= unit.kind.relapse_multiplier
+            if unit.zone == person.network_zone:
+                rate *= rates.relapse_network_zone
     if person.in_followup:
-        rate *= person.model.cfg.followup.relapse_multiplier
+        rate *= rates.followup_relapse
     return rate
 
 
@@ -194,21 +243,21 @@ def eviction_rate(person: Person) -> float:
     the unit does not meet, and by low housing competence; lowered in a unit the person chose
     (mechanism 7) and by follow-up.
     """
-    cfg = person.model.cfg.eviction
+    rates = person.model.rates
     unit = person.unit
     assert unit is not None
     kind = unit.kind
-    rate = cfg.rate_per_day * kind.eviction_multiplier
+    rate = rates.eviction * kind.eviction_multiplier
     if person.using:
-        rate *= cfg.using_in_tolerant_multiplier if kind.tolerates_use else cfg.using_in_intolerant_multiplier
+        rate *= rates.eviction_using_tolerant if kind.tolerates_use else rates.eviction_using_intolerant
     shortfall = max(0, int(person.need) - kind.support_level)
     if shortfall:
-        rate *= cfg.mismatch_multiplier_per_level**shortfall
-    rate *= 1.0 + cfg.low_competence_multiplier * (1.0 - person.competence)
+        rate *= rates.eviction_mismatch_per_level**shortfall
+    rate *= 1.0 + rates.eviction_low_competence * (1.0 - person.competence)
     if person.chosen_home:
-        rate *= person.model.cfg.choice.chosen_eviction_multiplier
+        rate *= rates.eviction_chosen
     if person.in_followup:
-        rate *= person.model.cfg.followup.eviction_multiplier
+        rate *= rates.followup_eviction
     return rate
 
 

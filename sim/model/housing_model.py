@@ -18,15 +18,16 @@ from typing import Any
 
 from mypy_extensions import mypyc_attr
 
-from sim.config import DAYS_PER_YEAR, Scenario, UnitTypeConfig
+from sim.config import DAYS_PER_YEAR, Scenario
 from sim.model import allocation
 from sim.model.calendar import CalendarModel
+from sim.model.clocks import Race
 from sim.model.hazards import Rates, gamma_duration
 from sim.model.luck import PersonStreams
 from sim.model.person import Person
 from sim.model.records import Records
 from sim.model.services import FollowupTeam, HousingOffice, TemporaryHousing, Treatment
-from sim.model.states import NEED_KEYS, Need, State
+from sim.model.states import NEED_KEYS, VALUE, Need, State
 from sim.model.stock import HousingStock, Unit
 
 # Random stream tags: each source of randomness has its own stream, so that changing one part
@@ -112,6 +113,7 @@ class HousingModel(CalendarModel):
         self.cfg = scenario
         self.seed = seed
         self.rates = Rates.from_scenario(scenario)  # per-day hazards, read at every clock draw
+        self.race = Race()  # the clocks of a draw, used again at every draw (sim.model.clocks)
         self.records = Records()
         self.counts: dict[State, int] = dict.fromkeys(State, 0)
         self.stock = HousingStock.from_config(scenario.stock)
@@ -151,17 +153,16 @@ class HousingModel(CalendarModel):
         Recurring(self, interval, start=interval, action=self.office.meeting)  # allocation meetings
         Recurring(self, scenario.run.sample_every_days, start=0.0, action=self.collect)  # data collection
         for addition in scenario.stock.additions:
-            kind = scenario.stock.types[addition.type]
-            add = partial(self.add_units, addition.type, kind, addition.zone, addition.count, addition.day)
+            add = partial(self.add_units, addition.type, addition.zone, addition.count, addition.day)
             self.calendar.schedule(addition.day, add)
 
-    def add_units(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
+    def add_units(self, type_name: str, zone: str, count: int, day: float) -> None:
         """A scenario's stock addition (``stock.additions``): new vacant units, recorded so that
         the measures can follow how soon they are let."""
         first = len(self.stock.units)
-        self.stock.add(type_name, kind, zone, count, day)
+        self.stock.add(type_name, zone, count, day)
         for uid in range(first, first + count):
-            self.records.row(self.records.added_units, uid, day, type_name, zone)
+            self.records.added_unit(uid, day, type_name, zone)
 
     def _replace_later(self, delay: float, unit: Unit) -> None:
         """A unit was lost: the municipality replaces it ``delay`` days from now
@@ -226,7 +227,7 @@ class HousingModel(CalendarModel):
             stay = gamma_duration(person.luck, self.cfg.treatment.stay_days_mean, self.cfg.treatment.stay_days_cv)
             person.start_in(State.TREATMENT, release_day=self.calendar.now + stay)
             self._record_outside_admission(person, State.TREATMENT)
-            self.records.row(self.records.treatment_waits, person.unique_id, self.calendar.now, self.calendar.now)  # no wait
+            self.records.treatment_wait(person.unique_id, self.calendar.now, self.calendar.now)  # no wait
             return
         person.start_in(State.STREET)
         self.treatment.refer(person)
@@ -235,7 +236,7 @@ class HousingModel(CalendarModel):
         """An admission to ``state`` (treatment or prison) of someone who arrives from outside
         the system (counted like any other)."""
         person.admissions += 1
-        self.records.row(self.records.admissions, person.unique_id, self.calendar.now, state.value, "outside")
+        self.records.admission(person.unique_id, self.calendar.now, VALUE[state], "outside")
 
     def _arrive_prison(self, person: Person) -> None:
         """Place a person who arrives in prison (the sentence drawn now; released into the municipality)."""

@@ -10,21 +10,23 @@ for :data:`BATCH` people of the same arrival stream at once (one generator per b
 the run's seed, the arrival stream and the batch number), then, if the person uses the block
 up, a Mersenne Twister of their own keyed by the run's seed, their arrival stream and their
 number in it. Person *k* therefore gets the same numbers in every scenario run with the same
-seed, in whatever order people are created. Handing out a block costs under a microsecond; a
-draw is a C-level call (an iterator's ``__next__``), as fast as ``random.Random.random``.
+seed, in whatever order people are created. Handing out a block costs under a microsecond.
 
-:class:`Luck` has the methods of ``random.Random`` the model uses (``random``, ``uniform``,
-``choices``, ``normalvariate``, ``gammavariate``, ``expovariate``), taken from
-``random.Random`` itself: they draw only through ``self.random``.
+A stream is one object (:class:`Luck`: the block, a place in it and the seed of what follows)
+besides its block: the garbage collector, which walks every object that can hold others at
+each full collection, has two objects a person to walk rather than eight (a long docking run
+keeps 100,000 people). :class:`Luck` has the methods of ``random.Random`` the model uses
+(``random``, ``uniform``, ``choices``, ``normalvariate``, ``gammavariate``, ``expovariate``); all
+but ``random`` are ``random.Random``'s own, run on this stream (they draw only through
+``random``), so they draw exactly what they draw from a ``random.Random``.
 """
 
 from __future__ import annotations
 
 import random
 from array import array
-from collections.abc import Iterator, Sequence
-from itertools import chain
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,45 +43,67 @@ _BATCH_KEY = 0x5EED
 _T = TypeVar("_T")
 
 
+# random.Random's pure-Python methods, run on a Luck: they draw only through ``self.random``.
+_uniform: Callable[..., float] = random.Random.uniform
+_choices: Callable[..., list[Any]] = random.Random.choices
+_normalvariate: Callable[..., float] = random.Random.normalvariate
+_gammavariate: Callable[..., float] = random.Random.gammavariate
+_expovariate: Callable[..., float] = random.Random.expovariate
+
+
 class Luck:
     """A person's random stream: ``random()`` and the few distributions the model draws from it.
 
     Args:
-        numbers: A unit uniform per call of ``next``, for ever.
+        block: The first uniforms, drawn in order.
+        seed: The seed of the Mersenne Twister that gives the numbers after them (made only
+            if the block is used up).
     """
 
-    __slots__ = ("random",)
+    __slots__ = ("_after", "_block", "_next", "_seed")
 
-    if TYPE_CHECKING:  # the signatures, for the type checker (``random.Random``'s expect a ``Random``)
+    def __init__(self, block: array[float], seed: int) -> None:
+        self._block = block
+        self._next = 0  # the place in the block of the next number
+        self._seed = seed
+        self._after: random.Random | None = None  # the numbers after the block, once it is used up
 
-        def uniform(self, a: float, b: float) -> float: ...
-        def choices(self, population: Sequence[_T], *, cum_weights: Sequence[float]) -> list[_T]: ...
-        def normalvariate(self, mu: float = 0.0, sigma: float = 1.0) -> float: ...
-        def gammavariate(self, alpha: float, beta: float) -> float: ...
-        def expovariate(self, lambd: float = 1.0) -> float: ...
+    @classmethod
+    def seeded(cls, seed: int) -> Luck:
+        """A stream with no block: exactly the numbers of ``random.Random(seed)``."""
+        return cls(array("d"), seed)
 
-    else:  # pure-Python methods of random.Random that draw only through ``self.random``
-        uniform = random.Random.uniform
-        choices = random.Random.choices
-        normalvariate = random.Random.normalvariate
-        gammavariate = random.Random.gammavariate
-        expovariate = random.Random.expovariate
+    def random(self) -> float:
+        """The next number, uniform in [0, 1)."""
+        i = self._next
+        block = self._block
+        if i < len(block):
+            self._next = i + 1
+            return block[i]
+        after = self._after
+        if after is None:
+            after = self._after = random.Random(self._seed)
+        return after.random()
 
-    def __init__(self, numbers: Iterator[float]) -> None:
-        self.random = numbers.__next__
+    def uniform(self, a: float, b: float) -> float:
+        """As ``random.Random.uniform``."""
+        return _uniform(self, a, b)
 
+    def choices(self, population: Sequence[_T], *, cum_weights: Sequence[float]) -> list[_T]:
+        """As ``random.Random.choices`` (one draw per choice; ``k`` is 1)."""
+        return _choices(self, population, cum_weights=cum_weights)
 
-class _Continuation:
-    """What a person draws once their block is used up: a Mersenne Twister of their own,
-    seeded only then (``itertools.chain`` asks for the iterator when it reaches it)."""
+    def normalvariate(self, mu: float = 0.0, sigma: float = 1.0) -> float:
+        """As ``random.Random.normalvariate``."""
+        return _normalvariate(self, mu, sigma)
 
-    __slots__ = ("seed",)
+    def gammavariate(self, alpha: float, beta: float) -> float:
+        """As ``random.Random.gammavariate``."""
+        return _gammavariate(self, alpha, beta)
 
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-
-    def __iter__(self) -> Iterator[float]:
-        return iter(random.Random(self.seed).random, None)  # never returns None: endless
+    def expovariate(self, lambd: float = 1.0) -> float:
+        """As ``random.Random.expovariate``."""
+        return _expovariate(self, lambd)
 
 
 class PersonStreams:
@@ -112,4 +136,4 @@ class PersonStreams:
         first.frombytes(
             self._numbers[row * _BLOCK_BYTES : (row + 1) * _BLOCK_BYTES]
         )  # a copy: 1 KB of the person's own
-        return Luck(chain(first, _Continuation(self._base | (index + 1))))
+        return Luck(first, self._base | (index + 1))

@@ -39,8 +39,7 @@ from importlib import import_module
 from pathlib import Path
 
 #: The modules compiled, as paths from the folder that holds ``sim`` (one list: the build
-#: script reads it too). ``luck`` is not among them: its ``Luck`` borrows methods of
-#: ``random.Random``, which a compiled class cannot.
+#: script reads it too).
 MODULES = (
     "sim/model/allocation.py",
     "sim/model/calendar.py",
@@ -48,6 +47,7 @@ MODULES = (
     "sim/model/events.py",
     "sim/model/hazards.py",
     "sim/model/housing_model.py",
+    "sim/model/luck.py",
     "sim/model/person.py",
     "sim/model/records.py",
     "sim/model/states.py",

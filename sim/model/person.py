@@ -22,7 +22,7 @@ from sim.config import DAYS_PER_YEAR
 from sim.model.clocks import next_event
 from sim.model.events import HANDLERS
 from sim.model.hazards import INF, gamma_duration
-from sim.model.states import HOME, INSTITUTION, EventKind, Need, State, TempPlace
+from sim.model.states import HOME, INSTITUTION, VALUE, EventKind, Need, State, TempPlace
 
 if TYPE_CHECKING:
     from sim.model.calendar import Entry
@@ -212,7 +212,7 @@ class Person(mesa.Agent):
         unit = self.unit if state is State.HOUSED else None  # the unit lived in, for a housed spell
         self.model.records.spell(
             self.unique_id,
-            state.value,
+            VALUE[state],
             "" if unit is None else unit.type_name,
             "" if unit is None else unit.zone,
             self.spell_start,
@@ -227,17 +227,19 @@ class Person(mesa.Agent):
         treatment; the rate while not in active use (remission) outside treatment; the rate
         while in follow-up. It falls only at a relapse (``relapse.competence_loss``).
         """
-        cfg = self.model.cfg.competence
+        rates = self.model.rates
         state = self.state
         gain = 0.0
         if state is State.TREATMENT:
-            gain += cfg.gain_per_year_treatment
+            gain += rates.competence_treatment
         elif not self.using:
-            gain += cfg.gain_per_year_not_using
-        if state is State.HOUSED and self.unit is not None:
-            gain += self.unit.kind.competence_gain_per_year
+            gain += rates.competence_not_using
+        if state is State.HOUSED:
+            unit = self.unit
+            if unit is not None:
+                gain += unit.kind.competence_gain_per_year
         if self.in_followup:
-            gain += cfg.gain_per_year_followup
+            gain += rates.competence_followup
         return gain
 
     def _update_competence(self, now: float | None = None) -> None:
@@ -337,7 +339,7 @@ class Person(mesa.Agent):
             # No place for women in active use: many go to a sofa or the street instead (7.2.2, 7.4.1).
             reason, place = "unsuitable", None
         if place is None:
-            model.records.row(model.records.refusals, self.unique_id, model.calendar.now, reason)
+            model.records.refusal(self.unique_id, model.calendar.now, reason)
         self.temp_place = place
         return place
 
@@ -416,7 +418,7 @@ class Person(mesa.Agent):
         self.admissions += 1
         before = self.state
         assert before is not None
-        model.records.row(model.records.admissions, self.unique_id, model.calendar.now, state.value, before.value)
+        model.records.admission(self.unique_id, model.calendar.now, VALUE[state], VALUE[before])
         if state is State.PRISON:
             model.treatment.withdraw(self)
             duration = gamma_duration(self.luck, cfg.prison.sentence_days_mean, cfg.prison.sentence_days_cv)
@@ -481,9 +483,9 @@ class Person(mesa.Agent):
             )
             self._become_homeless("discharged", p_temp)
             assert self.state is not None
-            destination = self.state.value
+            destination = VALUE[self.state]
             self.ensure_application(coordination.notice_delay_days)
-        model.records.row(model.records.discharges, self.unique_id, now, source.value, destination)
+        model.records.discharge(self.unique_id, now, VALUE[source], destination)
         if source is State.TREATMENT:
             model.treatment.leave(self)
         self.reschedule()
@@ -540,8 +542,8 @@ class Person(mesa.Agent):
             model.stock.release(old, model.calendar.now)
         model.office.withdraw(self)
         self.reapply_day = INF
-        model.records.row(
-            model.records.lettings, self.unique_id, model.calendar.now, unit.uid, unit.type_name, unit.zone,
+        model.records.letting(
+            self.unique_id, model.calendar.now, unit.uid, unit.type_name, unit.zone,
             model.calendar.now - unit.empty_since, unit.offers, self.offer_chosen,
         )  # fmt: skip
         unit.offers = 0
@@ -605,7 +607,7 @@ class Person(mesa.Agent):
             model.stock.release(self.unit, model.calendar.now)
             self.unit = None
         self.end_followup()
-        model.records.row(model.records.exits, self.unique_id, model.calendar.now, reason, state.value)
+        model.records.exit(self.unique_id, model.calendar.now, reason, VALUE[state])
         self.remove()  # cancels the pending event too
 
     def _cancel_event(self) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,8 +35,9 @@ def _columns(*names: str) -> dict[str, list | array]:
 class Records:
     """Columnar logs filled during a run.
 
-    Each table is a dict of columns (``table["day"]`` is every row's day, in order); add rows
-    with :meth:`add` (or :meth:`spell`), read a table with :meth:`frame`. ``samples`` holds the
+    Each table is a dict of columns (``table["day"]`` is every row's day, in order); the model
+    adds rows with the table's own method (:meth:`spell`, :meth:`admission`, ...), other code
+    with :meth:`add`; read a table with :meth:`frame`. ``samples`` holds the
     counts over time, one column per quantity.
     """
 
@@ -69,16 +72,19 @@ class Records:
     samples: dict[str, list | array] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Every table's appends, bound once (see ``row``).
-        self._appends = {
-            id(table): tuple(column.append for column in table.values()) for table in self._tables() if table
-        }
-        # The spell columns, bound once: spells are the most frequent row.
-        s = self.spells
-        self._spell_columns = (
-            s["person"].append, s["state"].append, s["housing_type"].append, s["zone"].append,
-            s["start"].append, s["end"].append, s["end_reason"].append,
-        )  # fmt: skip
+        # Every table's column appends, bound once: the model adds a row at most events, through
+        # the table's own method below (``spell``, ``admission``, ...).
+        self._spell = _appends(self.spells)
+        self._admission = _appends(self.admissions)
+        self._discharge = _appends(self.discharges)
+        self._relapse = _appends(self.relapses)
+        self._eviction = _appends(self.evictions)
+        self._offer = _appends(self.offers)
+        self._exit = _appends(self.exits)
+        self._treatment_wait = _appends(self.treatment_waits)
+        self._refusal = _appends(self.refusals)
+        self._letting = _appends(self.lettings)
+        self._added_unit = _appends(self.added_units)
 
     def spell(self, person: int, state: str, housing_type: str, zone: str, start: float, end: float, reason: str) -> None:
         """Append one finished spell.
@@ -92,25 +98,101 @@ class Records:
             end: Day it ended.
             reason: Why it ended.
         """
-        p, st, ht, z, s, e, r = self._spell_columns
-        p(person)
-        st(state)
-        ht(housing_type)
-        z(zone)
-        s(start)
-        e(end)
-        r(reason)
+        a = self._spell
+        a[0](person)
+        a[1](state)
+        a[2](housing_type)
+        a[3](zone)
+        a[4](start)
+        a[5](end)
+        a[6](reason)
 
-    def row(self, table: dict[str, list | array], *values: object) -> None:
-        """Append one row to one of this record's tables (as :meth:`add`, with the columns'
-        appends bound once: the model adds a row at most events).
+    # One method per table, its arguments in column order (text as plain ``str``).
 
-        Args:
-            table: One of the tables (e.g. ``records.exits``), not ``samples``.
-            values: One value per column, in column order; text as plain ``str``.
-        """
-        for append, value in zip(self._appends[id(table)], values, strict=True):
-            append(value)
+    def admission(self, person: int, day: float, kind: str, from_state: str) -> None:
+        """An admission to treatment or prison (``kind``), from ``from_state`` (or ``"outside"``)."""
+        a = self._admission
+        a[0](person)
+        a[1](day)
+        a[2](kind)
+        a[3](from_state)
+
+    def discharge(self, person: int, day: float, source: str, destination: str) -> None:
+        """A discharge from treatment or prison (``source``) to ``destination``."""
+        a = self._discharge
+        a[0](person)
+        a[1](day)
+        a[2](source)
+        a[3](destination)
+
+    def relapse(self, person: int, day: float, state: str) -> None:
+        """A relapse, in ``state``."""
+        a = self._relapse
+        a[0](person)
+        a[1](day)
+        a[2](state)
+
+    def eviction(self, person: int, day: float, housing_type: str) -> None:
+        """An eviction from a unit of ``housing_type``."""
+        a = self._eviction
+        a[0](person)
+        a[1](day)
+        a[2](housing_type)
+
+    def offer(self, person: int, day: float, housing_type: str, zone: str, accepted: bool, consequence: str) -> None:
+        """An offer of a unit, and the answer (``consequence``: ``sim.model.allocation.Answer``'s value)."""
+        a = self._offer
+        a[0](person)
+        a[1](day)
+        a[2](housing_type)
+        a[3](zone)
+        a[4](accepted)
+        a[5](consequence)
+
+    def exit(self, person: int, day: float, reason: str, state: str) -> None:
+        """A person left the system, from ``state``."""
+        a = self._exit
+        a[0](person)
+        a[1](day)
+        a[2](reason)
+        a[3](state)
+
+    def treatment_wait(self, person: int, referred: float, admitted: float) -> None:
+        """A wait for treatment, from referral to admission."""
+        a = self._treatment_wait
+        a[0](person)
+        a[1](referred)
+        a[2](admitted)
+
+    def refusal(self, person: int, day: float, reason: str) -> None:
+        """NAV could not give a temporary place (``reason``: ``"full"`` or ``"unsuitable"``)."""
+        a = self._refusal
+        a[0](person)
+        a[1](day)
+        a[2](reason)
+
+    def letting(
+        self, person: int, day: float, unit: int, housing_type: str, zone: str, vacant_days: float, offers: int,
+        chosen: bool,
+    ) -> None:  # fmt: skip
+        """A letting of a municipal unit."""
+        a = self._letting
+        a[0](person)
+        a[1](day)
+        a[2](unit)
+        a[3](housing_type)
+        a[4](zone)
+        a[5](vacant_days)
+        a[6](offers)
+        a[7](chosen)
+
+    def added_unit(self, unit: int, day: float, housing_type: str, zone: str) -> None:
+        """A unit a stock addition bought."""
+        a = self._added_unit
+        a[0](unit)
+        a[1](day)
+        a[2](housing_type)
+        a[3](zone)
 
     @staticmethod
     def add(table: dict[str, list | array], *values: object) -> None:
@@ -141,6 +223,11 @@ class Records:
         """Bytes allocated for the columns, room for growth included (for text columns, the
         references; the few strings they point to are shared)."""
         return sum(sys.getsizeof(column) for table in self._tables() for column in table.values())
+
+
+def _appends(table: dict[str, list | array]) -> tuple[Callable[[Any], None], ...]:
+    """The ``append`` of each column of ``table``, in column order."""
+    return tuple(column.append for column in table.values())
 
 
 def as_frame(columns: dict[str, list | array]) -> pd.DataFrame:

@@ -27,6 +27,9 @@ class State(Enum):
     __hash__ = object.__hash__
 
 
+#: Each state's value, read without ``Enum.value`` (a Python-level property): at every spell and row.
+VALUE: dict[State, str] = {state: state.value for state in State}
+
 #: A municipal unit or private housing: the places a person can be stable in and leave the
 #: population from (``exits.stable_after_days``).
 HOME = (State.HOUSED, State.PRIVATE)

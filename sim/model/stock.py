@@ -17,13 +17,45 @@ if TYPE_CHECKING:
     from sim.model.person import Person
 
 
+@dataclass(frozen=True, slots=True)
+class UnitKind:
+    """What the model reads of a unit type (``stock.types``), copied once from the scenario: the
+    model reads it at most events, and a plain compiled object reads faster than the scenario's
+    validated one (sim.model.native)."""
+
+    support_level: int
+    tolerates_use: bool
+    tenancy_days: float
+    renewable: bool
+    renewal_requires_not_using: bool
+    relapse_ends_tenancy: bool
+    relapse_multiplier: float
+    eviction_multiplier: float
+    competence_gain_per_year: float
+
+    @classmethod
+    def from_config(cls, cfg: UnitTypeConfig) -> UnitKind:
+        """The unit type as the scenario gives it (its ``units`` are the stock's business)."""
+        return cls(
+            support_level=cfg.support_level,
+            tolerates_use=cfg.tolerates_use,
+            tenancy_days=cfg.tenancy_days,
+            renewable=cfg.renewable,
+            renewal_requires_not_using=cfg.renewal_requires_not_using,
+            relapse_ends_tenancy=cfg.relapse_ends_tenancy,
+            relapse_multiplier=cfg.relapse_multiplier,
+            eviction_multiplier=cfg.eviction_multiplier,
+            competence_gain_per_year=cfg.competence_gain_per_year,
+        )
+
+
 @dataclass(eq=False, slots=True)
 class Unit:
     """One municipal flat."""
 
     uid: int
     type_name: str
-    kind: UnitTypeConfig
+    kind: UnitKind
     zone: str
     vacant_since: float = 0.0  # first day vacant since the last tenant, reservation or addition
     tenant: Person | None = None
@@ -51,27 +83,31 @@ class HousingStock:
     on_loss: Callable[[Unit], None] | None = None  # told whenever a unit is lost
     replaced: int = 0  # units added to replace lost ones
     by_type: dict[str, int] = field(default_factory=dict)  # units that exist, by type name (for costs)
+    kinds: dict[str, UnitKind] = field(default_factory=dict)  # the unit types, by name
 
     @classmethod
     def from_config(cls, cfg: StockConfig) -> HousingStock:
         """Build the day-0 stock, types and zones in file order."""
-        stock = cls(by_type=dict.fromkeys(cfg.types, 0))
+        stock = cls(
+            by_type=dict.fromkeys(cfg.types, 0),
+            kinds={type_name: UnitKind.from_config(kind) for type_name, kind in cfg.types.items()},
+        )
         for type_name, kind in cfg.types.items():
             for zone, count in kind.units.items():
-                stock.add(type_name, kind, zone, count, day=0.0)
+                stock.add(type_name, zone, count, day=0.0)
         return stock
 
-    def add(self, type_name: str, kind: UnitTypeConfig, zone: str, count: int, day: float) -> None:
+    def add(self, type_name: str, zone: str, count: int, day: float) -> None:
         """Add ``count`` new vacant units.
 
         Args:
-            type_name: The unit type's name (a key of ``stock.types``).
-            kind: The unit type.
+            type_name: The unit type's name (a key of ``stock.types`` and :attr:`kinds`).
             zone: The zone the units are in.
             count: How many.
             day: Their first day vacant (the day they are added).
         """
         self.by_type[type_name] = self.by_type.get(type_name, 0) + count
+        kind = self.kinds[type_name]
         for _ in range(count):
             unit = Unit(len(self.units), type_name, kind, zone, vacant_since=day, empty_since=day)
             self.units.append(unit)
@@ -146,4 +182,4 @@ class HousingStock:
             day: Now (the new unit's first day vacant).
         """
         self.replaced += 1
-        self.add(lost.type_name, lost.kind, lost.zone, 1, day=day)
+        self.add(lost.type_name, lost.zone, 1, day=day)

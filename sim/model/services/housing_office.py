@@ -203,10 +203,9 @@ class HousingOffice:
             person.offers += 1
             person.declines += verdict.declined
             unit.offers += 1
-            model.records.row(
-                model.records.offers, person.unique_id, now, unit.type_name, unit.zone,
-                not verdict.declined, verdict.value,
-            )  # fmt: skip
+            model.records.offer(
+                person.unique_id, now, unit.type_name, unit.zone, not verdict.declined, verdict.value
+            )
             if verdict is Answer.ACCEPTED:
                 vacant.remove(unit)
                 stock.reserve(unit, person)

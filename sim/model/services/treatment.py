@@ -61,6 +61,6 @@ class Treatment:
         """Admit from the head of the queue while a bed is free (recording each wait)."""
         while self.queue and self.has_bed:
             person, referred = self.queue.popitem(last=False)
-            self.model.records.row(self.model.records.treatment_waits, person.unique_id, referred, self.model.calendar.now)
+            self.model.records.treatment_wait(person.unique_id, referred, self.model.calendar.now)
             self.patients.add(person)
             person.admit(State.TREATMENT)
