@@ -231,6 +231,23 @@ def test_mesas_observers_of_time_are_told_of_every_change():
     assert seen == [2.0, 5.0, 8.0]
 
 
+def test_an_observer_of_time_that_comes_during_a_run_is_told_from_then_on():
+    """The loop looks for observers of ``model.time`` at every event (and, without any, still
+    keeps ``model.time`` right: :meth:`_Tiny.note` reads it)."""
+    model = _Tiny()
+    seen: list[float] = []
+
+    def note(message: object) -> None:
+        seen.append(model.time)
+
+    model.calendar.schedule(1.0, lambda: model.note("a"))
+    model.calendar.schedule(2.0, lambda: model.observe("time", ObservableSignals.CHANGED, note))
+    model.calendar.schedule(3.0, lambda: model.note("b"))
+    model.run_until(4.0)
+    assert seen == [3.0, 4.0]
+    assert model.log == [("a", 1.0), ("b", 3.0)] and model.time == 4.0
+
+
 def test_a_run_to_infinity_ends_when_nothing_is_left():
     model = _Tiny()
     model.calendar.schedule(3.0, lambda: model.note("a"))

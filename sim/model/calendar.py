@@ -37,12 +37,19 @@ from itertools import count
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import mesa
+from mesa.experimental.mesa_signals import ObservableSignals
 from mypy_extensions import mypyc_attr
 
 if TYPE_CHECKING:  # only the signatures of the refusals below use them
     from mesa.time import Priority, Schedule
 
 INF = float("inf")
+
+#: Where Mesa's observable ``model.time`` keeps its value in the model's ``__dict__`` (its
+#: descriptor's ``private_name``, "_time"), or ``None`` if this version of Mesa does it otherwise.
+_TIME_SLOT: str | None = getattr(vars(mesa.Model).get("time"), "private_name", None)
+#: The key of the observers of ``model.time`` in Mesa's ``model.subscribers``.
+_TIME_OBSERVED = ("time", ObservableSignals.CHANGED)
 
 #: Cancelled entries held before the calendar considers a rebuild (:meth:`Calendar.compact`):
 #: often enough that memory stays flat in long runs, rarely enough that the one pass a rebuild
@@ -215,15 +222,24 @@ class CalendarModel(mesa.Model):
             warnings.warn(f"end time {end_time} is not after time {calendar.now}", RuntimeWarning, stacklevel=2)
             return
         next_time, pop = calendar.next_time, calendar.pop
-        # ``model.time`` is Mesa's observable attribute (it tells observers of every change). It is
-        # set through ``setattr``: ``self.time = ...`` in this class would give the compiled class
-        # (sim.model.native) an attribute of its own that hides Mesa's.
+        # ``model.time`` is Mesa's observable attribute: setting it runs Mesa's Python code, which
+        # looks for observers and tells them of the change. It is set that way, through
+        # ``setattr``, whenever something observes it (``self.time = ...`` in this class would
+        # give the compiled class, sim.model.native, an attribute of its own that hides Mesa's).
+        # While nothing does, the value is written where that code would write it (a third of a
+        # microsecond less per event); reading ``model.time`` is the same either way.
+        slot = _TIME_SLOT
+        store: dict[str, Any] | None = None if slot is None else self.__dict__
+        subscribers: dict[Any, Any] = self.subscribers
         while True:
             when = next_time()
             if when > end_time or when == INF:
                 break
             action = pop()
-            setattr(self, "time", when)  # noqa: B010
+            if store is None or slot is None or subscribers.get(_TIME_OBSERVED):
+                setattr(self, "time", when)  # noqa: B010
+            else:
+                store[slot] = when
             calendar.now = when
             action()
         setattr(self, "time", end_time)  # noqa: B010

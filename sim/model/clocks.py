@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from sim.model.luck import Luck
     from sim.model.person import Person
 
-_log = math.log
-_fabs = math.fabs
-_isfinite = math.isfinite
 # Enum members as module constants: read at every clock draw, a global is cheaper than a class attribute.
 _DEATH = EventKind.DEATH
 _DISCHARGE = EventKind.DISCHARGE
@@ -94,7 +91,7 @@ class Race:
         self.kinds.append(kind)
         total = self.total
         new = total + rate
-        if _fabs(total) >= _fabs(rate):
+        if abs(total) >= abs(rate):
             self.error += (total - new) + rate
         else:
             self.error += (rate - new) + total
@@ -116,10 +113,10 @@ class Race:
         """
         total = self.total
         error = self.error
-        if error != 0.0 and _isfinite(error):  # as ``sum`` ends a sum of floats
+        if error != 0.0 and not (math.isinf(error) or math.isnan(error)):  # as ``sum`` ends a sum of floats
             total += error
         if total > 0.0:
-            first = -_log(1.0 - rng.random()) / total  # the earliest of the race: exponential, the summed rate
+            first = -math.log(1.0 - rng.random()) / total  # the earliest of the race: exponential, the summed rate
             if not self.timed or first < self.soonest:
                 pick = rng.random() * total
                 rates = self.rates

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from sim.model.person import Person
 
 INF = math.inf
-_log = math.log
 # Members as module constants: a global is read faster than a class attribute.
 _HOUSED = State.HOUSED
 _PRIVATE = State.PRIVATE
@@ -182,7 +181,7 @@ def piecewise_time(
     head = rate_before * until_break
     if head <= 0.0 and rate_after <= 0.0:
         return INF
-    target = -_log(1.0 - rng.random())  # rng.expovariate(1.0)
+    target = -math.log(1.0 - rng.random())  # rng.expovariate(1.0)
     if head > 0.0 and target <= head:
         return target / rate_before
     if rate_after <= 0.0:

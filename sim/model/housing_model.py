@@ -88,7 +88,8 @@ class ArrivalStream:
     def _schedule_next(self) -> None:
         """Draw the gap to the next arrival and put it on the calendar (none if the rate is 0)."""
         if self.rate > 0:
-            self.model.calendar.schedule(self.model.calendar.now + self.rng.expovariate(self.rate), self.fire)
+            gap = -math.log(1.0 - self.rng.random()) / self.rate  # exactly random.Random.expovariate(self.rate)
+            self.model.calendar.schedule(self.model.calendar.now + gap, self.fire)
 
     def fire(self) -> None:
         """One arrival, then schedule the next."""
@@ -202,10 +203,10 @@ class HousingModel(CalendarModel):
             # after the block, person ``index`` continues on stream_rng(tag, index + 1)'s numbers
             streams = self._person_streams[tag] = PersonStreams(self.seed, tag, self.stream_seed(tag))
         rng = streams.luck(index)
-        need = rng.choices(self._needs, cum_weights=self._need_cum_weights)[0]
+        need = rng.choice(self._needs, self._need_cum_weights)
         competence = min(1.0, max(0.0, rng.normalvariate(self._competence_means[need], pop.competence_sd)))
-        network = rng.choices(self._zones, cum_weights=self._network_cum_weights)[0]
-        preferred = rng.choices(self._zones, cum_weights=self._preferred_cum_weights)[0]
+        network = rng.choice(self._zones, self._network_cum_weights)
+        preferred = rng.choice(self._zones, self._preferred_cum_weights)
         if rng.random() < pop.prefers_network_zone_prob:
             preferred = network  # drawn to the old neighbourhood (thesis 7.4.1)
         return Person(

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import random
 from array import array
+from bisect import bisect
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -45,7 +46,6 @@ _T = TypeVar("_T")
 
 # random.Random's pure-Python methods, run on a Luck: they draw only through ``self.random``.
 _uniform: Callable[..., float] = random.Random.uniform
-_choices: Callable[..., list[Any]] = random.Random.choices
 _normalvariate: Callable[..., float] = random.Random.normalvariate
 _gammavariate: Callable[..., float] = random.Random.gammavariate
 _expovariate: Callable[..., float] = random.Random.expovariate
@@ -89,9 +89,17 @@ class Luck:
         """As ``random.Random.uniform``."""
         return _uniform(self, a, b)
 
-    def choices(self, population: Sequence[_T], *, cum_weights: Sequence[float]) -> list[_T]:
-        """As ``random.Random.choices`` (one draw per choice; ``k`` is 1)."""
-        return _choices(self, population, cum_weights=cum_weights)
+    def choice(self, population: Sequence[_T], cum_weights: Sequence[float]) -> _T:
+        """One of ``population``, with these cumulative weights: what
+        ``random.Random.choices(population, cum_weights=cum_weights)[0]`` draws, from one number.
+
+        Args:
+            population: What to choose from.
+            cum_weights: The running totals of the weights, one per member of ``population``,
+                the last above 0 (a scenario's shares, checked when the model is made).
+        """
+        total = cum_weights[-1] + 0.0
+        return population[bisect(cum_weights, self.random() * total, 0, len(population) - 1)]
 
     def normalvariate(self, mu: float = 0.0, sigma: float = 1.0) -> float:
         """As ``random.Random.normalvariate``."""

@@ -16,7 +16,7 @@ import math
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import count
+from itertools import chain, count
 from typing import TYPE_CHECKING
 
 from sim.model import allocation
@@ -186,6 +186,11 @@ class HousingOffice:
         if model.cfg.coordination.institution_priority:
             # People move in and out of institutions while they wait: sort the eligible now.
             candidates = allocation.order_applicants(cfg.rule, candidates, institution_first=True)
+        candidates = iter(candidates)
+        first = next(candidates, None)
+        if first is None:
+            return  # no one to offer a unit to: the vacancies need no order
+        candidates = chain((first,), candidates)
         vacant = [only] if only is not None else allocation.vacancy_order(stock.vacant.values())
         choice = model.cfg.choice
         response = cfg.offer_response_days
