@@ -154,7 +154,7 @@ MUTANTS: list[Mutant] = [
     Mutant("best_fit_network", "best_fit weighs the distance from the using network", A,
            "+ w_network * (u.zone == network)", "+ 0.0"),
     Mutant("move_in_delay", "the paperwork delay before moving in (move_in_delay_days)", OFFICE,
-           "gamma_duration(person.luck, cfg.move_in_delay_days_mean, cfg.move_in_delay_days_cv)",
+           "gamma_duration(person.luck, self.move_in_delay_mean, self.move_in_delay_cv)",
            "0.0"),
     Mutant("back_of_queue", "a decline past the limit: back of the queue", OFFICE,
            "self.requeue(app, queue_day=now + response)", "pass"),

@@ -45,10 +45,10 @@ operation = st.one_of(
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(operation, max_size=120), st.integers(0, 3))
-def test_same_order_as_a_sorted_list(ops, compact_at):
+@given(st.lists(operation, max_size=120), st.integers(0, 3), st.sampled_from([1, 4, 64]))
+def test_same_order_as_a_sorted_list(ops, compact_at, split_at):
     """Entries run by time, ties in the order they were scheduled; cancelled ones never run."""
-    calendar = Calendar(compact_at=compact_at)  # compact early and often
+    calendar = Calendar(compact_at=compact_at, split_at=split_at)  # compact early and often; narrow windows
     log: list[str] = []
     reference: list[tuple[float, int, str]] = []  # (time, seq, name) not yet run or cancelled
     entries = []
@@ -97,6 +97,29 @@ def test_far_future_entries_wait_in_buckets_and_come_back_in_order():
     assert len(calendar._heap) < 10, "only the current window's entries are in the heap"
     drain(calendar)
     assert [times[int(i)] for i in log] == sorted(times)
+
+
+def test_crowded_windows_are_made_narrower_and_keep_the_order():
+    """Many entries a day: the windows narrow until a bucket holds about a quarter of ``split_at``;
+    the order is the same; a calendar with few entries a day keeps its one-day windows."""
+    rng = random.Random(5)
+    for per_day, narrower in ((2, False), (400, True)):
+        calendar = Calendar(split_at=64)
+        log: list[str] = []
+        times = [rng.uniform(1.0, 30.0) for _ in range(29 * per_day)]
+        for i, t in enumerate(times):
+            calendar.schedule(t, Recorder(log, str(i)))
+        cancelled = set(range(0, len(times), 7))
+        entries = list(calendar._heap) + [e for b in calendar._buckets.values() for e in b]
+        for entry in entries:
+            if int(entry[2].name) in cancelled:
+                calendar.cancel(entry)
+        drain(calendar)
+        assert [int(i) for i in log] == sorted(set(range(len(times))) - cancelled, key=lambda i: (times[i], i))
+        assert (calendar.window < 1.0) is narrower
+        if narrower:
+            assert 400 * calendar.window <= 64 / 4 < 400 * calendar.window * 2 + 1
+        assert len(calendar) == 0 and calendar.held() == 0
 
 
 def test_compaction_keeps_memory_bounded():

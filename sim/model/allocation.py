@@ -44,6 +44,10 @@ class Answer(Enum):
         return self is not Answer.ACCEPTED
 
 
+#: Each answer's value, read without ``Enum.value`` (a Python-level property): at every offer.
+ANSWER_VALUE: dict[Answer, str] = {answer: answer.value for answer in Answer}
+
+
 def queue_key(rule: str, application: Application) -> tuple[int, int, float, int]:
     """An application's place on the waiting list under the matching rule: smaller is first.
 
@@ -85,8 +89,18 @@ _VACANCY_KEY = attrgetter("vacant_since", "uid")
 
 
 def vacancy_order(units: Iterable[Unit]) -> list[Unit]:
-    """Units in the order a meeting considers them: vacant the longest first (then by id)."""
-    return sorted(units, key=_VACANCY_KEY)
+    """Units in the order a meeting considers them: vacant the longest first (then by id).
+
+    The stock's vacant units are nearly always in that order already (a unit joins them when
+    it falls vacant), so they are checked first and sorted only if they are not.
+    """
+    ordered = list(units)
+    for i in range(1, len(ordered)):
+        a, b = ordered[i - 1], ordered[i]
+        if a.vacant_since > b.vacant_since or (a.vacant_since == b.vacant_since and a.uid > b.uid):
+            ordered.sort(key=_VACANCY_KEY)
+            break
+    return ordered
 
 
 def choose_unit(rule: str, application: Application, vacant: Sequence[Unit], office: HousingOfficeConfig) -> Unit:

@@ -15,12 +15,15 @@ events per person and change of place, and that was the largest single cost of a
 event list and time-advance method, which change between Mesa versions; the model schedules
 nothing there, so it does not run Mesa's list at all (``CalendarModel.schedule_event`` raises).
 
-Layout: entries due in the current window of ``WINDOW`` days are in a binary heap (``heapq``,
-compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is put into
-the heap when its window comes up (a "calendar queue"). The heap stays small however many
-people there are, which keeps the cost per event flat as the population grows: one heap of
-every pending entry was 1.3x slower per event at 50 times the baseline's size, mostly in
-cache misses.
+Layout: entries due in the current window (one day at first) are in a binary heap
+(``heapq``, compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is
+put into the heap when its window comes up (a "calendar queue"). The heap stays small however
+many people there are, which keeps the cost per event flat as the population grows: one heap of
+every pending entry was 1.3x slower per event at 50 times the baseline's size, mostly in cache
+misses. A bucket that comes up with more than ``split_at`` entries makes the windows narrower
+(halved until such a bucket would hold a quarter of that, every waiting entry put into the
+bucket of its narrower window): a run with many people gets short windows, a small one keeps
+its one-day windows. Windows are powers of two of a day wide, so their bounds are exact floats.
 
 Cancelling marks the entry (its action becomes ``None``); marked entries are dropped when they
 come up, and the calendar is rebuilt without them when they outnumber the live ones, so it
@@ -51,6 +54,11 @@ _TIME_SLOT: str | None = getattr(vars(mesa.Model).get("time"), "private_name", N
 #: The key of the observers of ``model.time`` in Mesa's ``model.subscribers``.
 _TIME_OBSERVED = ("time", ObservableSignals.CHANGED)
 
+#: Entries in a window's bucket above which the windows are made narrower (:class:`Calendar`).
+SPLIT_AT = 64
+#: The narrowest window, in days (about 84 seconds): a burst of entries at one time cannot be split.
+MIN_WINDOW = 2.0**-10
+
 #: Cancelled entries held before the calendar considers a rebuild (:meth:`Calendar.compact`):
 #: often enough that memory stays flat in long runs, rarely enough that the one pass a rebuild
 #: takes costs nothing noticeable.
@@ -68,23 +76,23 @@ class Calendar:
         compact_at: Rebuild when more than this many cancelled entries are held and they are
             more than the live ones (rebuilding costs one pass; it keeps memory flat in long
             runs).
+        split_at: Make the windows narrower when a bucket comes up with more entries than this.
     """
 
     __slots__ = (
         "_buckets", "_cancelled", "_heap", "_held", "_horizon", "_next_seq", "_windows",
-        "compact_at", "executed", "now",
+        "compact_at", "executed", "now", "split_at", "window",
     )  # fmt: skip
 
-    #: Days per window (a power of two, so window boundaries are exact floats).
-    WINDOW = 1.0
-
-    def __init__(self, compact_at: int = COMPACT_AT) -> None:
+    def __init__(self, compact_at: int = COMPACT_AT, split_at: int = SPLIT_AT) -> None:
         self.compact_at = compact_at
+        self.split_at = split_at
+        self.window = 1.0  # days per window: a power of two (halved by ``_narrow``)
         self.now = 0.0  # the clock: nothing may be scheduled before it (set by the loop that runs it)
         # Invariant: every entry in ``_heap`` is due before ``_horizon``, every entry in a bucket
         # at or after it; a window's bucket goes into the heap whole.
         self._heap: list[Entry] = []
-        self._horizon = self.WINDOW
+        self._horizon = self.window
         self._buckets: dict[int, list[Entry]] = {}  # window index -> its entries (unsorted)
         self._windows: list[int] = []  # heap of the indices in ``_buckets``
         self._next_seq = count().__next__
@@ -110,14 +118,18 @@ class Calendar:
         if time < self._horizon:
             heappush(self._heap, entry)
         else:
-            window = int(time / self.WINDOW)  # time >= now >= 0 and WINDOW a power of two: the floor, exactly
-            bucket = self._buckets.get(window)
-            if bucket is None:
-                self._buckets[window] = [entry]
-                heappush(self._windows, window)
-            else:
-                bucket.append(entry)
+            self._file(entry)
         return entry
+
+    def _file(self, entry: Entry) -> None:
+        """Put an entry due at or after the horizon into its window's bucket."""
+        window = int(entry[TIME] / self.window)  # time >= 0, the width a power of two: the floor, exactly
+        bucket = self._buckets.get(window)
+        if bucket is None:
+            self._buckets[window] = [entry]
+            heappush(self._windows, window)
+        else:
+            bucket.append(entry)
 
     def cancel(self, entry: Entry) -> None:
         """Do not run this entry's action (a no-op if it already ran or was cancelled).
@@ -157,9 +169,40 @@ class Calendar:
                 return INF
             # The heap is empty: the next window with entries comes up.
             window = heappop(self._windows)
-            heap[:] = self._buckets.pop(window)
+            bucket = self._buckets.pop(window)
+            if len(bucket) > self.split_at and self.window > MIN_WINDOW and self._narrow(bucket):
+                continue  # the first of the narrower windows comes up
+            heap[:] = bucket
             heapify(heap)
-            self._horizon = (window + 1) * self.WINDOW
+            self._horizon = (window + 1) * self.window
+
+    def _narrow(self, bucket: list[Entry]) -> bool:
+        """Halve the windows until ``bucket``'s entries would fill a quarter of ``split_at`` a
+        window, and put every waiting entry (``bucket``'s and the other buckets') into the bucket
+        of its new window, leaving cancelled ones out (the heap is empty: no entry is elsewhere).
+
+        Entries due at the same time count once: many at one time (timers set together, such
+        as the day-0 population's reviews) cannot be split, and such a bucket narrows nothing.
+
+        Returns:
+            Whether the windows were narrowed (if not, ``bucket`` is as it was, and comes up).
+        """
+        times = len({entry[TIME] for entry in bucket})
+        if times <= self.split_at:
+            return False
+        old = self.window
+        while self.window > MIN_WINDOW and times * (self.window / old) > self.split_at / 4:
+            self.window /= 2.0
+        waiting = [bucket, *self._buckets.values()]
+        self._buckets = {}
+        self._windows = []
+        for entries in waiting:
+            for entry in entries:
+                if entry[ACTION] is not None:
+                    self._file(entry)
+        self._held -= self._cancelled
+        self._cancelled = 0
+        return True
 
     def pop(self) -> Callable[[], None]:
         """Take the earliest entry off the calendar and return its action (call

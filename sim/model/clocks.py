@@ -86,7 +86,10 @@ class Race:
             self.soonest_kind = kind
 
     def risk(self, rate: float, kind: EventKind) -> None:
-        """A hazard of ``rate`` per day, constant from now on, joins the race."""
+        """A hazard of ``rate`` per day, constant from now on, joins the race (a zero rate changes
+        neither the total nor the pick, and is left out)."""
+        if rate == 0.0:
+            return
         self.rates.append(rate)
         self.kinds.append(kind)
         total = self.total

@@ -35,7 +35,6 @@ import numpy as np
 #: 2,395 people, 2026-12-01): a person draws a median of 47 numbers (mean 59); 34% use more
 #: than 64 and 8% more than 128, who then seed a Mersenne Twister of their own.
 BLOCK = 128
-_BLOCK_BYTES = BLOCK * 8
 #: People whose first blocks are drawn at once (one numpy call, one generator per batch).
 BATCH = 256
 #: Tag of the batch generators' seed, kept apart from every ``random.Random`` seed of the model.
@@ -131,17 +130,16 @@ class PersonStreams:
         self._tag = tag
         self._base = continuation_base
         self._batch = -1
-        self._numbers = memoryview(b"")
+        self._numbers = array("d")  # the first blocks of the people of batch ``_batch``
 
     def luck(self, index: int) -> Luck:
         """The stream of person ``index`` (from 0) of this arrival stream."""
         batch, row = divmod(index, BATCH)
         if batch != self._batch:
             key = np.random.SeedSequence((self._seed, _BATCH_KEY, self._tag, batch))
-            self._numbers = memoryview(np.random.Generator(np.random.PCG64(key)).random(BATCH * BLOCK).tobytes())
+            numbers = array("d")
+            numbers.frombytes(np.random.Generator(np.random.PCG64(key)).random(BATCH * BLOCK).tobytes())
+            self._numbers = numbers
             self._batch = batch
-        first = array("d")
-        first.frombytes(
-            self._numbers[row * _BLOCK_BYTES : (row + 1) * _BLOCK_BYTES]
-        )  # a copy: 1 KB of the person's own
-        return Luck(first, self._base | (index + 1))
+        # A copy: 1 KB of the person's own.
+        return Luck(self._numbers[row * BLOCK : (row + 1) * BLOCK], self._base | (index + 1))

@@ -54,7 +54,16 @@ class HousingOffice:
 
     def __init__(self, model: HousingModel) -> None:
         self.model = model
-        self.cfg = model.cfg.housing_office
+        cfg = self.cfg = model.cfg.housing_office
+        # The rules read at every application and meeting, copied once (the scenario's validated
+        # objects read slower than this compiled one's attributes: sim.model.native).
+        self.rule = cfg.rule
+        self.allocate_on_vacancy = cfg.allocate_on_vacancy
+        self.require_housing_ready = cfg.require_housing_ready
+        self.institution_priority = model.cfg.coordination.institution_priority
+        self.offer_response_days = cfg.offer_response_days
+        self.move_in_delay_mean = cfg.move_in_delay_days_mean
+        self.move_in_delay_cv = cfg.move_in_delay_days_cv
         self.applications: dict[Person, Application] = {}
         # The waiting list in the order of allocation.queue_key, kept as applications come, go and
         # change place, so a meeting need not sort the list: a declined unit offered to the next
@@ -64,7 +73,7 @@ class HousingOffice:
         self._order: list[tuple] = []
         self._serial = count()
         self._meeting_due: set[float] = set()  # extra meetings already scheduled (allocate_on_vacancy)
-        if self.cfg.allocate_on_vacancy:
+        if self.allocate_on_vacancy:
             model.stock.on_vacancy = self.call_meeting
 
     def call_meeting(self, delay: float = 0.0) -> None:
@@ -104,7 +113,7 @@ class HousingOffice:
             app = Application(person, next(self._serial), now + delay, now + delay)
             self.applications[person] = app
             self._enter(app)
-        if self.cfg.allocate_on_vacancy:
+        if self.allocate_on_vacancy:
             self.call_meeting(delay)
 
     def withdraw(self, person: Person) -> None:
@@ -131,7 +140,7 @@ class HousingOffice:
 
     def _entry(self, app: Application) -> tuple:
         """The application's entry in the standing order: its key, then itself."""
-        return (*allocation.queue_key(self.cfg.rule, app), app)
+        return (*allocation.queue_key(self.rule, app), app)
 
     def _enter(self, app: Application) -> None:
         """Put an application in its place in the standing order."""
@@ -162,7 +171,7 @@ class HousingOffice:
             now: The model's time.
         """
         # "Housing-ready" rule: no offer to someone in active use (Housing First drops it).
-        ready = self.cfg.require_housing_ready
+        ready = self.require_housing_ready
         for entry in self._order.copy():
             a = entry[-1]
             person = a.person
@@ -183,9 +192,9 @@ class HousingOffice:
         now = model.calendar.now
         cfg = self.cfg
         candidates: Iterable[Application] = self.eligible(now)
-        if model.cfg.coordination.institution_priority:
+        if self.institution_priority:
             # People move in and out of institutions while they wait: sort the eligible now.
-            candidates = allocation.order_applicants(cfg.rule, candidates, institution_first=True)
+            candidates = allocation.order_applicants(self.rule, candidates, institution_first=True)
         candidates = iter(candidates)
         first = next(candidates, None)
         if first is None:
@@ -193,7 +202,7 @@ class HousingOffice:
         candidates = chain((first,), candidates)
         vacant = [only] if only is not None else allocation.vacancy_order(stock.vacant.values())
         choice = model.cfg.choice
-        response = cfg.offer_response_days
+        response = self.offer_response_days
         for app in candidates:
             person = app.person
             options = vacant
@@ -201,15 +210,16 @@ class HousingOffice:
                 options = [u for u in vacant if u.uid not in app.declined]
                 if not options:
                     continue
-            unit = allocation.choose_unit(cfg.rule, app, options, cfg)
+            unit = allocation.choose_unit(self.rule, app, options, cfg)
             in_preferred_zone = unit.zone == person.preferred_zone
             p_decline = allocation.decline_probability(choice, in_preferred_zone, person.is_in_temporary)
             verdict = allocation.answer(choice, person.luck.random() < p_decline, app.declines)
+            declined = verdict is not Answer.ACCEPTED  # (verdict.declined)
             person.offers += 1
-            person.declines += verdict.declined
+            person.declines += declined
             unit.offers += 1
             model.records.offer(
-                person.unique_id, now, unit.type_name, unit.zone, not verdict.declined, verdict.value
+                person.unique_id, now, unit.type_name, unit.zone, not declined, allocation.ANSWER_VALUE[verdict]
             )
             if verdict is Answer.ACCEPTED:
                 vacant.remove(unit)
@@ -217,7 +227,7 @@ class HousingOffice:
                 self.withdraw(person)
                 # Chosen: in the zone the person prefers, or taken after using a decline.
                 chosen = in_preferred_zone or app.declines > 0
-                delay = response + gamma_duration(person.luck, cfg.move_in_delay_days_mean, cfg.move_in_delay_days_cv)
+                delay = response + gamma_duration(person.luck, self.move_in_delay_mean, self.move_in_delay_cv)
                 person.accept_offer(unit, now + delay, chosen=chosen)
                 if not vacant:
                     break
@@ -248,5 +258,5 @@ class HousingOffice:
         (``declined_unit_to = "next_applicant"``) offered at once to the next eligible applicant
         (that unit only: the other vacancies wait for the meeting)."""
         self.model.stock.give_back(unit)
-        if self.cfg.declined_unit_to == "next_applicant" and not self.cfg.allocate_on_vacancy:
+        if self.cfg.declined_unit_to == "next_applicant" and not self.allocate_on_vacancy:
             self.meeting(only=unit)
