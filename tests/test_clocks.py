@@ -189,3 +189,34 @@ def test_a_persons_stream_is_their_own(baseline):
         assert len(set(first)) == len(first)
     assert one.new_person(1, 1).luck.random() != one.new_person(1, 2).luck.random()
     assert HousingModel(baseline, seed=8).new_person(1, 0).luck.random() != one.new_person(1, 0).luck.random()
+
+
+def test_a_stream_draws_its_block_then_its_mersenne_twister():
+    """A person's numbers are their block in order, then ``random.Random(seed)``'s, whatever the
+    block's length (the stream takes them out of the block four at a time)."""
+    import random
+    from array import array
+
+    for length in (0, 1, 6, 8, BLOCK):
+        rng = random.Random(length)
+        block = [rng.random() for _ in range(length)]
+        luck = Luck(array("d", block), 99)
+        twister = random.Random(99)
+        assert [luck.random() for _ in range(length + 50)] == block + [twister.random() for _ in range(50)]
+
+
+def test_a_streams_distributions_draw_what_random_randoms_draw():
+    """A stream's distributions are ``random.Random``'s on its numbers: ``choice`` draws what
+    ``choices(...)[0]`` draws, from one number."""
+    import random
+    from itertools import accumulate
+
+    population, cum_weights = ["a", "b", "c", "d"], list(accumulate([1.0, 0.0, 6.0, 3.0]))
+    for seed in range(300):
+        ours, theirs = Luck.seeded(seed), random.Random(seed)
+        assert ours.choice(population, cum_weights) == theirs.choices(population, cum_weights=cum_weights)[0]
+        assert ours.gammavariate(2.0, 3.0) == theirs.gammavariate(2.0, 3.0)
+        assert ours.normalvariate(0.5, 0.2) == theirs.normalvariate(0.5, 0.2)
+        assert ours.uniform(1.0, 4.0) == theirs.uniform(1.0, 4.0)
+        assert ours.expovariate(0.5) == theirs.expovariate(0.5)
+        assert ours.random() == theirs.random()
