@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from enum import Enum
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.config import ChoiceConfig, HousingOfficeConfig
 
@@ -45,7 +45,7 @@ class Answer(Enum):
 
 
 #: Each answer's value, read without ``Enum.value`` (a Python-level property): at every offer.
-ANSWER_VALUE: dict[Answer, str] = {answer: answer.value for answer in Answer}
+ANSWER_VALUE: Final[dict[Answer, str]] = {answer: answer.value for answer in Answer}
 
 
 def queue_key(rule: str, application: Application) -> tuple[int, int, float, int]:
@@ -85,7 +85,7 @@ def order_applicants(
     return sorted(applications, key=lambda a: queue_key(rule, a))
 
 
-_VACANCY_KEY = attrgetter("vacant_since", "uid")
+_VACANCY_KEY: Final = attrgetter("vacant_since", "uid")
 
 
 def vacancy_order(units: Iterable[Unit]) -> list[Unit]:

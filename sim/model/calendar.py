@@ -33,11 +33,11 @@ holds about one entry per person present, however long the run. The calendar hol
 
 from __future__ import annotations
 
+import heapq
 import warnings
 from collections.abc import Callable
-from heapq import heapify, heappop, heappush
 from itertools import count
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import mesa
 from mesa.experimental.mesa_signals import ObservableSignals
@@ -46,27 +46,34 @@ from mypy_extensions import mypyc_attr
 if TYPE_CHECKING:  # only the signatures of the refusals below use them
     from mesa.time import Priority, Schedule
 
-INF = float("inf")
+INF: Final = float("inf")
+# Names read at every event are ``Final``: compiled (sim.model.native), a constant is read
+# without a look-up in the module's dictionary, as an ordinary global is.
+heapify: Final = heapq.heapify
+heappop: Final = heapq.heappop
+heappush: Final = heapq.heappush
 
 #: Where Mesa's observable ``model.time`` keeps its value in the model's ``__dict__`` (its
 #: descriptor's ``private_name``, "_time"), or ``None`` if this version of Mesa does it otherwise.
-_TIME_SLOT: str | None = getattr(vars(mesa.Model).get("time"), "private_name", None)
+_TIME_SLOT: Final[str | None] = getattr(vars(mesa.Model).get("time"), "private_name", None)
 #: The key of the observers of ``model.time`` in Mesa's ``model.subscribers``.
-_TIME_OBSERVED = ("time", ObservableSignals.CHANGED)
+_TIME_OBSERVED: Final = ("time", ObservableSignals.CHANGED)
 
 #: Entries in a window's bucket above which the windows are made narrower (:class:`Calendar`).
-SPLIT_AT = 64
+SPLIT_AT: Final = 64
 #: The narrowest window, in days (about 84 seconds): a burst of entries at one time cannot be split.
-MIN_WINDOW = 2.0**-10
+MIN_WINDOW: Final = 2.0**-10
 
 #: Cancelled entries held before the calendar considers a rebuild (:meth:`Calendar.compact`):
 #: often enough that memory stays flat in long runs, rarely enough that the one pass a rebuild
 #: takes costs nothing noticeable.
-COMPACT_AT = 1024
+COMPACT_AT: Final = 1024
 
 # An entry: [time, seq, action]; ``action`` is ``None`` once cancelled or taken off to run.
 Entry = list
-TIME, SEQ, ACTION = 0, 1, 2
+TIME: Final = 0
+SEQ: Final = 1
+ACTION: Final = 2
 
 
 class Calendar:

@@ -10,7 +10,7 @@ the person's situation now (:mod:`sim.model.hazards`). ``Person.reschedule`` ask
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.model import hazards
 from sim.model.hazards import INF
@@ -21,31 +21,31 @@ if TYPE_CHECKING:
     from sim.model.person import Person
 
 # Enum members as module constants: read at every clock draw, a global is cheaper than a class attribute.
-_DEATH = EventKind.DEATH
-_DISCHARGE = EventKind.DISCHARGE
-_EVICTION = EventKind.EVICTION
-_FOLLOWUP_END = EventKind.FOLLOWUP_END
-_LEAVE_TEMPORARY = EventKind.LEAVE_TEMPORARY
-_MOVE_AWAY = EventKind.MOVE_AWAY
-_MOVE_IN = EventKind.MOVE_IN
-_NO_CONTACT = EventKind.NO_CONTACT
-_OWN_HOUSING = EventKind.OWN_HOUSING
-_PRISON = EventKind.PRISON
-_PRIVATE_LOSS = EventKind.PRIVATE_LOSS
-_REAPPLY = EventKind.REAPPLY
-_REFERRAL = EventKind.REFERRAL
-_RELAPSE = EventKind.RELAPSE
-_REMISSION = EventKind.REMISSION
-_REVIEW = EventKind.REVIEW
-_STABLE = EventKind.STABLE
-_TENANCY_END = EventKind.TENANCY_END
-_TO_NAV = EventKind.TO_NAV
-_IN_HOUSED = State.HOUSED
-_IN_PRISON = State.PRISON
-_IN_PRIVATE = State.PRIVATE
-_IN_STREET = State.STREET
-_IN_TEMPORARY = State.TEMPORARY
-_IN_TREATMENT = State.TREATMENT
+_DEATH: Final = EventKind.DEATH
+_DISCHARGE: Final = EventKind.DISCHARGE
+_EVICTION: Final = EventKind.EVICTION
+_FOLLOWUP_END: Final = EventKind.FOLLOWUP_END
+_LEAVE_TEMPORARY: Final = EventKind.LEAVE_TEMPORARY
+_MOVE_AWAY: Final = EventKind.MOVE_AWAY
+_MOVE_IN: Final = EventKind.MOVE_IN
+_NO_CONTACT: Final = EventKind.NO_CONTACT
+_OWN_HOUSING: Final = EventKind.OWN_HOUSING
+_PRISON: Final = EventKind.PRISON
+_PRIVATE_LOSS: Final = EventKind.PRIVATE_LOSS
+_REAPPLY: Final = EventKind.REAPPLY
+_REFERRAL: Final = EventKind.REFERRAL
+_RELAPSE: Final = EventKind.RELAPSE
+_REMISSION: Final = EventKind.REMISSION
+_REVIEW: Final = EventKind.REVIEW
+_STABLE: Final = EventKind.STABLE
+_TENANCY_END: Final = EventKind.TENANCY_END
+_TO_NAV: Final = EventKind.TO_NAV
+_IN_HOUSED: Final = State.HOUSED
+_IN_PRISON: Final = State.PRISON
+_IN_PRIVATE: Final = State.PRIVATE
+_IN_STREET: Final = State.STREET
+_IN_TEMPORARY: Final = State.TEMPORARY
+_IN_TREATMENT: Final = State.TREATMENT
 
 
 class Race:

@@ -10,7 +10,7 @@ Each handler decides what the event means for the person now and calls the trans
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.model import hazards
 from sim.model.hazards import INF
@@ -163,7 +163,7 @@ def on_discharge(person: Person) -> None:
 
 
 #: What each kind of pending event does (``Person.__call__`` looks the kind up here).
-HANDLERS: dict[EventKind, Callable[[Person], None]] = {
+HANDLERS: Final[dict[EventKind, Callable[[Person], None]]] = {
     EventKind.MOVE_IN: on_move_in,
     EventKind.REAPPLY: on_reapply,
     EventKind.DISCHARGE: on_discharge,

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.config import DAYS_PER_YEAR
 from sim.model.states import State, TempPlace
@@ -26,16 +26,17 @@ if TYPE_CHECKING:
     from sim.model.luck import Luck
     from sim.model.person import Person
 
-INF = math.inf
+INF: Final = math.inf
 # Members as module constants: a global is read faster than a class attribute.
-_HOUSED = State.HOUSED
-_PRIVATE = State.PRIVATE
-_STREET = State.STREET
-_TEMPORARY = State.TEMPORARY
+_HOUSED: Final = State.HOUSED
+_PRIVATE: Final = State.PRIVATE
+_STREET: Final = State.STREET
+_TEMPORARY: Final = State.TEMPORARY
+_ORDINARY: Final = TempPlace.ORDINARY
 
 #: A mean duration at or below this many days (about 0.09 milliseconds) is no delay at all: the
 #: scenarios write 0 for "no delay", and ``random.gammavariate`` would underflow near it.
-NO_DELAY_DAYS = 1e-9
+NO_DELAY_DAYS: Final = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,7 @@ def relapse_rate(person: Person) -> float:
         rate *= rates.relapse_street
     elif state is _TEMPORARY:
         # A staffed place or a women's crisis place has staff on site (thesis 7.2.2, 7.4.1).
-        staffed = person.temp_place is not TempPlace.ORDINARY
+        staffed = person.temp_place is not _ORDINARY
         rate *= rates.relapse_temporary_staffed if staffed else rates.relapse_temporary
     elif state is _PRIVATE:
         rate *= rates.relapse_private

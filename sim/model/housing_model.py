@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Callable
 from functools import partial
 from itertools import accumulate
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -36,15 +36,15 @@ from sim.model.stock import HousingStock, Unit
 # a block of numbers drawn for their batch, then a Mersenne Twister seeded with (tag, place + 1));
 # an arrival stream's own gaps are drawn from (``ARRIVAL_STREAM_OFFSET`` + its tag, 0).
 STREAM_INITIAL, STREAM_TREATMENT, STREAM_PRISON, STREAM_NAV = 0, 1, 2, 3
-STREAM_STOCK = 10
-ARRIVAL_STREAM_OFFSET = 100
+STREAM_STOCK: Final = 10
+ARRIVAL_STREAM_OFFSET: Final = 100
 # A stream's seed packs (run seed, tag, index) into one integer: the index in the low 36 bits,
 # the tag in the 12 above it, the run's seed above those.
 SEED_SHIFT, TAG_SHIFT = 48, 36
 
 #: The day-0 waiting list is spread over this many days before day 0 (half a year), rather
 #: than all applying on day 0.
-INITIAL_QUEUE_SPREAD_DAYS = 180.0
+INITIAL_QUEUE_SPREAD_DAYS: Final = 180.0
 
 
 class Recurring:

@@ -14,7 +14,7 @@ two scenarios wherever the scenarios agree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import mesa
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 #: A discharge held back until the keys are ready comes this many days (under 0.1 second) after
 #: the move-in day, so that at that time the move-in runs first and the person leaves to housing.
-HELD_DISCHARGE_LAG_DAYS = 1e-6
+HELD_DISCHARGE_LAG_DAYS: Final = 1e-6
 
 
 class Person(mesa.Agent):

@@ -8,7 +8,7 @@ module of it (and the later stages) can take these names without an import cycle
 from __future__ import annotations
 
 from enum import Enum, IntEnum, StrEnum
-from typing import Literal
+from typing import Final, Literal
 
 
 class State(Enum):
@@ -28,15 +28,15 @@ class State(Enum):
 
 
 #: Each state's value, read without ``Enum.value`` (a Python-level property): at every spell and row.
-VALUE: dict[State, str] = {state: state.value for state in State}
+VALUE: Final[dict[State, str]] = {state: state.value for state in State}
 
 #: A municipal unit or private housing: the places a person can be stable in and leave the
 #: population from (``exits.stable_after_days``).
-HOME = (State.HOUSED, State.PRIVATE)
+HOME: Final = (State.HOUSED, State.PRIVATE)
 
 #: Treatment and prison: the places a person is discharged from. A tuple, not a set: states
 #: hash by identity, so a set of them would iterate in an order that changes from run to run.
-INSTITUTION = (State.TREATMENT, State.PRISON)
+INSTITUTION: Final = (State.TREATMENT, State.PRISON)
 
 
 class Need(IntEnum):
@@ -49,7 +49,7 @@ class Need(IntEnum):
 
 
 #: The scenario files' names of the needs (``population.need_shares`` and the like), in ``Need`` order.
-NEED_KEYS: tuple[Literal["low", "medium", "high", "rop"], ...] = ("low", "medium", "high", "rop")
+NEED_KEYS: Final[tuple[Literal["low", "medium", "high", "rop"], ...]] = ("low", "medium", "high", "rop")
 assert NEED_KEYS == tuple(need.name.lower() for need in Need)
 
 

@@ -14,13 +14,15 @@ the person is refused and ends up on the street or a friend's sofa.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from sim.model.states import TempPlace
 
-ORDINARY, STAFFED, CRISIS = TempPlace.ORDINARY, TempPlace.STAFFED, TempPlace.CRISIS
+ORDINARY: Final = TempPlace.ORDINARY
+STAFFED: Final = TempPlace.STAFFED
+CRISIS: Final = TempPlace.CRISIS
 #: The kinds of place, in the order they are tried: the one made for the person first.
-KINDS = (CRISIS, STAFFED, ORDINARY)
+KINDS: Final = (CRISIS, STAFFED, ORDINARY)
 
 
 class TemporaryHousing:
