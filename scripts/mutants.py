@@ -219,7 +219,7 @@ MUTANTS: list[Mutant] = [
     Mutant("staffed_temporary", "staffed temporary places for need >= staffed_min_need", P,
            "staffed=self.need >= model.staffed_min_need", "staffed=False"),
     Mutant("staffed_temporary_relapse", "a staffed or crisis temporary place has the staffed relapse multiplier", H,
-           "staffed = person.temp_place is not TempPlace.ORDINARY", "staffed = False"),
+           "staffed = person.temp_place is not _ORDINARY", "staffed = False"),
     Mutant("women_crisis", "women's crisis places for women in active use", P,
            "crisis = self.female and self.using", "crisis = False"),
     Mutant("women_refuse_ordinary", "women in active use may refuse an ordinary place (women_using_accept_prob)", P,
