@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mesa.experimental.mesa_signals import ObservableSignals
 
 from sim.model import HousingModel
-from sim.model.calendar import ACTION, INF, TIME, Calendar, CalendarModel
+from sim.model.calendar import INF, Calendar, CalendarModel
 from tests.conftest import small
 
 
@@ -112,7 +112,7 @@ def test_crowded_windows_are_made_narrower_and_keep_the_order():
         cancelled = set(range(0, len(times), 7))
         entries = list(calendar._heap) + [e for b in calendar._buckets.values() for e in b]
         for entry in entries:
-            if int(entry[2].name) in cancelled:
+            if int(entry.action.name) in cancelled:
                 calendar.cancel(entry)
         drain(calendar)
         assert [int(i) for i in log] == sorted(set(range(len(times))) - cancelled, key=lambda i: (times[i], i))
@@ -173,11 +173,11 @@ def holds_its_invariants(calendar: Calendar) -> bool:
     horizon = calendar._horizon
     stored = calendar._heap + [e for bucket in calendar._buckets.values() for e in bucket]
     return (
-        all(e[TIME] < horizon for e in calendar._heap)
-        and all(e[TIME] >= horizon for b in calendar._buckets.values() for e in b)
+        all(e.time < horizon for e in calendar._heap)
+        and all(e.time >= horizon for b in calendar._buckets.values() for e in b)
         and sorted(calendar._windows) == sorted(calendar._buckets)
         and calendar.held() == len(stored)
-        and len(calendar) == sum(e[ACTION] is not None for e in stored)
+        and len(calendar) == sum(e.action is not None for e in stored)
     )
 
 

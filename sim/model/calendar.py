@@ -1,9 +1,10 @@
 """The model's calendar: its pending events in time order, and the event loop that runs them.
 
 Every event of the model (a person's next clock, an arrival, an allocation meeting, a sample)
-is an entry ``[time, seq, action]``. Entries run in order of time; ties go to the entry
+is an :class:`Entry` (time, seq, action). Entries run in order of time; ties go to the entry
 scheduled first (``seq``), the order Mesa's event list gives events of equal time and equal
-priority.
+priority. An entry is one small object compared in compiled code (``Entry.__lt__``, two
+numbers); with the plain modules its comparison is a Python call, as a Mesa ``Event``'s is.
 
 The model owns its event loop outright (:class:`CalendarModel`: ``run_until``, ``run_for`` and
 ``step`` run the calendar and nothing else) and uses only Mesa's public API: the agents'
@@ -36,7 +37,6 @@ from __future__ import annotations
 import heapq
 import warnings
 from collections.abc import Callable
-from itertools import count
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import mesa
@@ -69,11 +69,30 @@ MIN_WINDOW: Final = 2.0**-10
 #: takes costs nothing noticeable.
 COMPACT_AT: Final = 1024
 
-# An entry: [time, seq, action]; ``action`` is ``None`` once cancelled or taken off to run.
-Entry = list
-TIME: Final = 0
-SEQ: Final = 1
-ACTION: Final = 2
+
+
+class Entry:
+    """A pending event: when, its place among the entries scheduled before it, and what to call.
+
+    Entries order by time, then by ``seq``: ``(time, seq)`` is unique. One compiled object
+    (sim.model.native), compared in compiled code: the heap's comparisons, which are most of
+    its work, read two numbers without a call into the interpreter.
+
+    Args:
+        time: When, in model time.
+        seq: Its number in the order of scheduling.
+        action: Called with no arguments; ``None`` once cancelled or taken off to run.
+    """
+
+    __slots__ = ("action", "seq", "time")
+
+    def __init__(self, time: float, seq: int, action: Callable[[], None] | None) -> None:
+        self.time = time
+        self.seq = seq
+        self.action = action
+
+    def __lt__(self, other: Entry) -> bool:
+        return self.time < other.time or (self.time == other.time and self.seq < other.seq)
 
 
 class Calendar:
@@ -87,7 +106,7 @@ class Calendar:
     """
 
     __slots__ = (
-        "_buckets", "_cancelled", "_heap", "_held", "_horizon", "_next_seq", "_windows",
+        "_buckets", "_cancelled", "_heap", "_held", "_horizon", "_seq", "_windows",
         "compact_at", "executed", "now", "split_at", "window",
     )  # fmt: skip
 
@@ -102,7 +121,7 @@ class Calendar:
         self._horizon = self.window
         self._buckets: dict[int, list[Entry]] = {}  # window index -> its entries (unsorted)
         self._windows: list[int] = []  # heap of the indices in ``_buckets``
-        self._next_seq = count().__next__
+        self._seq = 0  # entries scheduled so far
         self._cancelled = 0
         self._held = 0  # entries in the heap and the buckets, cancelled ones included
         self.executed = 0  # entries taken off to run, so far
@@ -120,7 +139,9 @@ class Calendar:
         """
         if time < self.now:
             raise ValueError(f"cannot schedule an event in the past: at {time}, now is {self.now}")
-        entry = [time, self._next_seq(), action]
+        seq = self._seq
+        self._seq = seq + 1
+        entry = Entry(time, seq, action)
         self._held += 1
         if time < self._horizon:
             heappush(self._heap, entry)
@@ -130,7 +151,7 @@ class Calendar:
 
     def _file(self, entry: Entry) -> None:
         """Put an entry due at or after the horizon into its window's bucket."""
-        window = int(entry[TIME] / self.window)  # time >= 0, the width a power of two: the floor, exactly
+        window = int(entry.time / self.window)  # time >= 0, the width a power of two: the floor, exactly
         bucket = self._buckets.get(window)
         if bucket is None:
             self._buckets[window] = [entry]
@@ -144,18 +165,18 @@ class Calendar:
         Args:
             entry: What :meth:`schedule` returned.
         """
-        if entry[ACTION] is not None:
-            entry[ACTION] = None
+        if entry.action is not None:
+            entry.action = None
             self._cancelled += 1
             if self._cancelled > self.compact_at and 2 * self._cancelled > self._held:
                 self.compact()
 
     def compact(self) -> None:
         """Drop cancelled entries (the order of the rest is unchanged: ``(time, seq)`` is unique)."""
-        self._heap[:] = [e for e in self._heap if e[ACTION] is not None]
+        self._heap[:] = [e for e in self._heap if e.action is not None]
         heapify(self._heap)
         for window, bucket in list(self._buckets.items()):
-            bucket[:] = [e for e in bucket if e[ACTION] is not None]
+            bucket[:] = [e for e in bucket if e.action is not None]
             if not bucket:
                 del self._buckets[window]
         self._windows[:] = sorted(self._buckets)
@@ -166,12 +187,12 @@ class Calendar:
         """Time of the earliest live entry (``inf`` if none)."""
         heap = self._heap
         while True:
-            while heap and heap[0][ACTION] is None:
+            while heap and heap[0].action is None:
                 heappop(heap)
                 self._cancelled -= 1
                 self._held -= 1
             if heap:
-                return heap[0][TIME]
+                return heap[0].time
             if not self._windows:
                 return INF
             # The heap is empty: the next window with entries comes up.
@@ -194,7 +215,7 @@ class Calendar:
         Returns:
             Whether the windows were narrowed (if not, ``bucket`` is as it was, and comes up).
         """
-        times = len({entry[TIME] for entry in bucket})
+        times = len({entry.time for entry in bucket})
         if times <= self.split_at:
             return False
         old = self.window
@@ -205,7 +226,7 @@ class Calendar:
         self._windows = []
         for entries in waiting:
             for entry in entries:
-                if entry[ACTION] is not None:
+                if entry.action is not None:
                     self._file(entry)
         self._held -= self._cancelled
         self._cancelled = 0
@@ -214,10 +235,11 @@ class Calendar:
     def pop(self) -> Callable[[], None]:
         """Take the earliest entry off the calendar and return its action (call
         :meth:`next_time` first, so the earliest entry is a live one in the heap)."""
-        entry = heappop(self._heap)
+        entry: Entry = heappop(self._heap)
         self._held -= 1
-        action = entry[ACTION]
-        entry[ACTION] = None  # gone from the calendar: a later ``cancel`` of it must be a no-op
+        action = entry.action
+        assert action is not None, "next_time leaves a live entry first"
+        entry.action = None  # gone from the calendar: a later ``cancel`` of it must be a no-op
         self.executed += 1
         return action
 
