@@ -121,6 +121,27 @@ def test_a_declined_unit_offered_to_the_next_applicant_reads_only_the_front_of_t
     assert office.in_order() == [office.applications[p] for p in [people[0], *people[2:]]]
 
 
+def test_a_meeting_considers_the_list_as_it_was_when_it_began_each_applicant_once():
+    """The meeting walks the waiting list itself, not a copy: an applicant put back in the queue
+    during the meeting is not considered again, one housed is gone, an application made during the
+    meeting waits for the next, and the others come in their order at the start."""
+    model, people = decliners(0.0, n=5)
+    office = model.office
+    now = model.calendar.now
+    walk = office.eligible(now)
+    first = next(walk)
+    assert first.person is people[0]
+    office.requeue(first, queue_day=1000.0)  # put back (as a decline past the limit would)
+    second = next(walk)
+    assert second.person is people[1]
+    office.withdraw(people[1])  # housed
+    newcomer = place(model, State.TEMPORARY, index=99)  # applies now, placed after the third (day 2)
+    office.requeue(office.applications[newcomer], queue_day=2.5)
+    office.withdraw(people[3])  # gone before the walk came to them
+    assert [a.person for a in walk] == [people[2], people[4]]
+    assert [a.person for a in office.eligible(now)] == [people[2], newcomer, people[4], people[0]]
+
+
 def test_an_accepted_offer_moves_in_after_the_answer_and_the_paperwork():
     """An accepted unit is reserved at once; the keys come after the response time plus the paperwork."""
     model, (taker,) = decliners(7.0, n=1)

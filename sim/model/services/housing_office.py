@@ -13,10 +13,10 @@ is not offered again to someone who declined it on the same application.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain, count
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from sim.model import allocation
@@ -71,7 +71,8 @@ class HousingOffice:
         # costs a copy and a memmove of the list, in C, per meeting and per change of place).
         # Entries are (*queue_key, application).
         self._order: list[tuple] = []
-        self._serial = count()
+        self._changes = 0  # changes of the order so far (a meeting walking it finds its place again)
+        self._serials = 0  # applications made so far (the next one's serial)
         self._meeting_due: set[float] = set()  # extra meetings already scheduled (allocate_on_vacancy)
         if self.allocate_on_vacancy:
             model.stock.on_vacancy = self.call_meeting
@@ -110,7 +111,8 @@ class HousingOffice:
         if existing is not None:
             existing.active_from = min(existing.active_from, now + delay)
         else:
-            app = Application(person, next(self._serial), now + delay, now + delay)
+            app = Application(person, self._serials, now + delay, now + delay)
+            self._serials += 1
             self.applications[person] = app
             self._enter(app)
         if self.allocate_on_vacancy:
@@ -145,6 +147,7 @@ class HousingOffice:
     def _enter(self, app: Application) -> None:
         """Put an application in its place in the standing order."""
         insort(self._order, self._entry(app))
+        self._changes += 1
 
     def _leave(self, app: Application) -> None:
         """Take an application out of the standing order (before its place changes)."""
@@ -155,6 +158,7 @@ class HousingOffice:
                 "(change them only through HousingOffice.requeue)"
             )
         del self._order[i]
+        self._changes += 1
 
     def in_order(self) -> list[Application]:
         """Every application on the list, first in the queue first (:func:`allocation.queue_key`)."""
@@ -164,18 +168,40 @@ class HousingOffice:
         """The applications that can be offered a unit at a meeting now, first in the queue first.
 
         Found one by one as the meeting goes on, so a meeting that offers one unit looks only
-        at the front of the list. It walks over a copy of the order: an applicant's place may
-        change during the meeting (back of the queue), and each is considered once.
+        at the front of the list. The applications considered are those on the list when the
+        meeting starts and still on it when the walk comes to them, each once, in their order then: the walk goes over the list itself (a
+        copy would cost a pass over every application at every meeting), and when the list has
+        changed since its last step (an applicant housed or put back in the queue, a new
+        application from a training flat's tenant) it finds its place again after the last entry
+        it looked at, skipping the applications it has offered a unit to (put further back) and
+        those made since the meeting began.
 
         Args:
             now: The model's time.
         """
         # "Housing-ready" rule: no offer to someone in active use (Housing First drops it).
         ready = self.require_housing_ready
-        for entry in self._order.copy():
-            a = entry[-1]
+        order = self._order
+        made_before = self._serials  # applications made from now on are not considered
+        offered: set[int] = set()  # serials of the applications yielded (one put back comes up again)
+        changes = self._changes
+        i = 0
+        last: tuple | None = None  # the entry looked at last
+        while True:
+            if self._changes != changes:
+                assert last is not None
+                i = bisect_right(order, last)
+                changes = self._changes
+            if i >= len(order):
+                return
+            last = order[i]
+            i += 1
+            a: Application = last[-1]
+            if a.serial >= made_before or a.serial in offered:
+                continue
             person = a.person
             if a.active_from <= now and a.answer_due <= now and person.offer is None and not (ready and person.using):
+                offered.add(a.serial)
                 yield a
 
     def meeting(self, only: Unit | None = None) -> None:
