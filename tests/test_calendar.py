@@ -122,6 +122,25 @@ def test_crowded_windows_are_made_narrower_and_keep_the_order():
         assert len(calendar) == 0 and calendar.held() == 0
 
 
+def test_an_entry_that_has_run_is_used_again_and_one_on_the_calendar_is_not():
+    """``schedule(..., spare)`` takes the spare for the new entry only once it has run; a spare
+    still waiting, or cancelled and not yet dropped, is left alone. Runs in the same order."""
+    calendar = Calendar()
+    log: list[str] = []
+    first = calendar.schedule(1.0, Recorder(log, "a"))
+    waiting = calendar.schedule(5.0, Recorder(log, "b"))
+    cancelled = calendar.schedule(6.0, Recorder(log, "x"))
+    calendar.cancel(cancelled)
+    drain(calendar, 1.0)
+    again = calendar.schedule(3.0, Recorder(log, "c"), first)
+    assert again is first and again.time == 3.0
+    assert calendar.schedule(4.0, Recorder(log, "d"), waiting) is not waiting
+    assert calendar.schedule(4.0, Recorder(log, "e"), cancelled) is not cancelled
+    drain(calendar)
+    assert log == ["a", "c", "d", "e", "b"]
+    assert len(calendar) == 0 and calendar.held() == 0
+
+
 def test_compaction_keeps_memory_bounded():
     calendar = Calendar()
     log: list[str] = []

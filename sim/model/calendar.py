@@ -84,12 +84,13 @@ class Entry:
         action: Called with no arguments; ``None`` once cancelled or taken off to run.
     """
 
-    __slots__ = ("action", "seq", "time")
+    __slots__ = ("action", "held", "seq", "time")
 
     def __init__(self, time: float, seq: int, action: Callable[[], None] | None) -> None:
         self.time = time
         self.seq = seq
         self.action = action
+        self.held = True  # on the calendar (a cancelled entry too, until it is dropped)
 
     def __lt__(self, other: Entry) -> bool:
         return self.time < other.time or (self.time == other.time and self.seq < other.seq)
@@ -126,13 +127,16 @@ class Calendar:
         self._held = 0  # entries in the heap and the buckets, cancelled ones included
         self.executed = 0  # entries taken off to run, so far
 
-    def schedule(self, time: float, action: Callable[[], None]) -> Entry:
+    def schedule(self, time: float, action: Callable[[], None], spare: Entry | None = None) -> Entry:
         """Call ``action()`` at ``time``; returns the entry (a handle for :meth:`cancel`).
 
         Args:
             time: When, in model time; entries at equal times run in the order scheduled.
             action: Called with no arguments; held by strong reference until it runs or is
                 cancelled.
+            spare: An entry that has run, to be used again for this one (a person's last event
+                becomes their next: no new object, and none for the garbage collector to walk);
+                ignored if it is still on the calendar. The order is the same either way.
 
         Raises:
             ValueError: If ``time`` is before :attr:`now` (as Mesa's ``schedule_event``).
@@ -141,7 +145,14 @@ class Calendar:
             raise ValueError(f"cannot schedule an event in the past: at {time}, now is {self.now}")
         seq = self._seq
         self._seq = seq + 1
-        entry = Entry(time, seq, action)
+        if spare is None or spare.held:
+            entry = Entry(time, seq, action)
+        else:
+            entry = spare
+            entry.time = time
+            entry.seq = seq
+            entry.action = action
+            entry.held = True
         self._held += 1
         if time < self._horizon:
             heappush(self._heap, entry)
@@ -240,6 +251,7 @@ class Calendar:
         action = entry.action
         assert action is not None, "next_time leaves a live entry first"
         entry.action = None  # gone from the calendar: a later ``cancel`` of it must be a no-op
+        entry.held = False
         self.executed += 1
         return action
 

@@ -62,6 +62,7 @@ class Person(mesa.Agent):
         "_competence_updated",
         "_event",
         "_next_kind",
+        "_spare",
         "admissions",
         "chosen_home",
         "competence",
@@ -137,6 +138,7 @@ class Person(mesa.Agent):
         self.stable_since = model.calendar.now  # housed, not using and no follow-up since (when in a home)
         self._competence_updated = model.calendar.now
         self._event: Entry | None = None  # the pending entry on the calendar
+        self._spare: Entry | None = None  # the entry of the last event, used again for the next
         self._next_kind: EventKind | None = None  # what the pending entry is
 
         # history, for the record
@@ -265,10 +267,12 @@ class Person(mesa.Agent):
             self._next_kind = kind
             # A timer that ran out while away (e.g. in treatment) fires now. The person is the
             # event's action (see ``__call__``).
-            self._event = calendar.schedule(now + when if when > 0.0 else now, self)
+            self._event = calendar.schedule(now + when if when > 0.0 else now, self, self._spare)
+            self._spare = None
 
     def __call__(self) -> None:
         """The pending event is due (the calendar calls the person): act on it, then draw the clocks again."""
+        self._spare = self._event  # taken off the calendar to run: the next event may use it again
         self._event = None
         self._update_competence()
         kind = self._next_kind
