@@ -102,6 +102,12 @@ def test_far_future_entries_wait_in_buckets_and_come_back_in_order():
 def test_crowded_windows_are_made_narrower_and_keep_the_order():
     """Many entries a day: the windows narrow until a bucket holds about a quarter of ``split_at``;
     the order is the same; a calendar with few entries a day keeps its one-day windows."""
+    burst = Calendar(split_at=64)  # 400 entries at one time and a few others: nothing to split
+    for i in range(400):
+        burst.schedule(5.0, Recorder([], str(i)))
+    burst.schedule(5.5, Recorder([], "x"))
+    drain(burst)
+    assert burst.window == 1.0
     rng = random.Random(5)
     for per_day, narrower in ((2, False), (400, True)):
         calendar = Calendar(split_at=64)

@@ -220,3 +220,13 @@ def test_a_streams_distributions_draw_what_random_randoms_draw():
         assert ours.uniform(1.0, 4.0) == theirs.uniform(1.0, 4.0)
         assert ours.expovariate(0.5) == theirs.expovariate(0.5)
         assert ours.random() == theirs.random()
+
+
+def test_a_population_whose_weights_add_up_to_nothing_is_refused(baseline):
+    """A person's need and zones are drawn from the scenario's cumulative weights without the
+    checks of ``random.Random.choices``: a scenario that skipped validation, with weights adding
+    up to 0, is refused when the model is made."""
+    shares = dict.fromkeys(baseline.population.need_shares, 0.0)
+    scenario = baseline.model_copy(update={"population": baseline.population.model_copy(update={"need_shares": shares})})
+    with pytest.raises(ValueError, match="population.need_shares"):
+        HousingModel(scenario, seed=1)

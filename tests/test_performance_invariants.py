@@ -143,7 +143,7 @@ def test_the_race_sums_its_rates_as_python_does():
     """The race's total rate is Python's ``sum`` of its rates to the last bit (a compensated sum,
     which a plain running total is not: ten times 0.1 sums to 1.0, added up to 0.9999999999999999)."""
     rng = random.Random(5)
-    cases = [[0.1] * 10, [1e-3, 1e3, 1e-9, 7.0]]
+    cases = [[0.1] * 10, [1e-3, 1e3, 1e-9, 7.0], [math.inf, 1.0]]  # inf: a correction that is not finite is left out
     cases += [[rng.random() * 10 ** rng.randint(-12, 3) for _ in range(rng.randint(1, 12))] for _ in range(2000)]
     for rates in cases:
         race = clocks.Race()

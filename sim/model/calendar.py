@@ -136,7 +136,8 @@ class Calendar:
                 cancelled.
             spare: An entry that has run, to be used again for this one (a person's last event
                 becomes their next: no new object, and none for the garbage collector to walk);
-                ignored if it is still on the calendar. The order is the same either way.
+                ignored if it is still on the calendar. The order is the same either way. The
+                caller gives up its old handle: cancelling through it cancels the new event.
 
         Raises:
             ValueError: If ``time`` is before :attr:`now` (as Mesa's ``schedule_event``).
@@ -171,7 +172,8 @@ class Calendar:
             bucket.append(entry)
 
     def cancel(self, entry: Entry) -> None:
-        """Do not run this entry's action (a no-op if it already ran or was cancelled).
+        """Do not run this entry's action (a no-op if it already ran or was cancelled, unless it
+        has since been given to :meth:`schedule` as ``spare``: it is then the new entry).
 
         Args:
             entry: What :meth:`schedule` returned.

@@ -142,6 +142,13 @@ class HousingModel(CalendarModel):
         self._zones = zones
         self._network_cum_weights = list(accumulate(pop.network_zone_weights.get(z, 0.0) for z in zones))
         self._preferred_cum_weights = list(accumulate(pop.preferred_zone_weights.get(z, 0.0) for z in zones))
+        for name, cum in (("population.need_shares", self._need_cum_weights),
+                          ("population.network_zone_weights", self._network_cum_weights),
+                          ("population.preferred_zone_weights", self._preferred_cum_weights)):  # fmt: skip
+            # What random.Random.choices checks (Luck.choice does not): a scenario that skipped
+            # validation (built with model_copy, say) is refused here, not drawn from wrongly.
+            if not (0.0 < cum[-1] < math.inf):
+                raise ValueError(f"{name}: the weights must add up to a finite number above 0, not {cum[-1]!r}")
 
         self._populate()
         inflow = scenario.inflow

@@ -120,7 +120,8 @@ class Luck:
         Args:
             population: What to choose from.
             cum_weights: The running totals of the weights, one per member of ``population``,
-                the last above 0 (a scenario's shares, checked when the model is made).
+                the last finite and above 0 (a scenario's shares, checked when the model is made:
+                unlike ``random.Random.choices``, this checks nothing).
         """
         total = cum_weights[-1] + 0.0
         return population[bisect(cum_weights, self.random() * total, 0, len(population) - 1)]
