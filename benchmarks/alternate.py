@@ -18,8 +18,9 @@ change of parameters does not pass for a change of speed.
 replications once under Valgrind and once without them (the imports and the warm-up run), and
 the difference is divided by the person-years. It takes about three minutes per tree with 2
 replications (half a minute more per replication). One round is enough, and ``--rounds`` is not
-used: three counts of the same tree came within 1.5% of each other (memory addresses, and so
-the layout of sets of people, differ between runs).
+used: three counts of the same tree taken together came within 1.5% of each other (memory
+addresses, and so the layout of sets of people, differ between runs), but counts of one tree
+taken hours apart have differed by up to 6.5%: compare trees counted in the same run.
 """
 
 from __future__ import annotations
