@@ -70,7 +70,6 @@ MIN_WINDOW: Final = 2.0**-10
 COMPACT_AT: Final = 1024
 
 
-
 class Entry:
     """A pending event: when, its place among the entries scheduled before it, and what to call.
 
@@ -315,14 +314,14 @@ class CalendarModel(mesa.Model):
         # While nothing does, the value is written where that code would write it (a third of a
         # microsecond less per event); reading ``model.time`` is the same either way.
         slot = _TIME_SLOT
-        store: dict[str, Any] | None = None if slot is None else self.__dict__
+        store: dict[str, Any] = self.__dict__
         subscribers: dict[Any, Any] = self.subscribers
         while True:
             when = next_time()
             if when > end_time or when == INF:
                 break
             action = pop()
-            if store is None or slot is None or subscribers.get(_TIME_OBSERVED):
+            if slot is None or subscribers.get(_TIME_OBSERVED):
                 setattr(self, "time", when)  # noqa: B010
             else:
                 store[slot] = when

@@ -16,9 +16,10 @@ A stream is one object (:class:`Luck`: the block, a place in it and the seed of 
 besides its block: the garbage collector, which walks every object that can hold others at
 each full collection, has two objects a person to walk rather than eight (a long docking run
 keeps 100,000 people). :class:`Luck` has the methods of ``random.Random`` the model uses
-(``random``, ``uniform``, ``choices``, ``normalvariate``, ``gammavariate``, ``expovariate``); all
-but ``random`` are ``random.Random``'s own, run on this stream (they draw only through
-``random``), so they draw exactly what they draw from a ``random.Random``.
+(``random``, ``uniform``, ``normalvariate``, ``gammavariate``, ``expovariate``, and ``choice``,
+which draws what ``choices(...)[0]`` draws); all but ``random`` and ``choice`` are
+``random.Random``'s own, run on this stream (they draw only through ``random``), so they draw
+exactly what they draw from a ``random.Random``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ yet. Units can be lost (force-sold after damage, mechanism 5) and added on a sch
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from sim.config import StockConfig, UnitTypeConfig
@@ -35,18 +35,9 @@ class UnitKind:
 
     @classmethod
     def from_config(cls, cfg: UnitTypeConfig) -> UnitKind:
-        """The unit type as the scenario gives it (its ``units`` are the stock's business)."""
-        return cls(
-            support_level=cfg.support_level,
-            tolerates_use=cfg.tolerates_use,
-            tenancy_days=cfg.tenancy_days,
-            renewable=cfg.renewable,
-            renewal_requires_not_using=cfg.renewal_requires_not_using,
-            relapse_ends_tenancy=cfg.relapse_ends_tenancy,
-            relapse_multiplier=cfg.relapse_multiplier,
-            eviction_multiplier=cfg.eviction_multiplier,
-            competence_gain_per_year=cfg.competence_gain_per_year,
-        )
+        """The unit type as the scenario gives it: each field of this class, read from the
+        scenario's field of the same name (its ``units`` are the stock's business)."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in fields(cls)})
 
 
 @dataclass(eq=False, slots=True)

@@ -169,9 +169,9 @@ class HousingOffice:
 
         Found one by one as the meeting goes on, so a meeting that offers one unit looks only
         at the front of the list. The applications considered are those on the list when the
-        meeting starts and still on it when the walk comes to them, each once, in their order then: the walk goes over the list itself (a
-        copy would cost a pass over every application at every meeting), and when the list has
-        changed since its last step (an applicant housed or put back in the queue, a new
+        meeting starts and still on it when the walk comes to them, each once, in their order
+        then: the walk goes over the list itself (a copy would cost a pass over every
+        application at every meeting), and when the list has changed since its last step (an applicant housed or put back in the queue, a new
         application from a training flat's tenant) it finds its place again after the last entry
         it looked at, skipping the applications it has offered a unit to (put further back) and
         those made since the meeting began. (During a meeting only the applicant being offered
@@ -243,7 +243,7 @@ class HousingOffice:
             in_preferred_zone = unit.zone == person.preferred_zone
             p_decline = allocation.decline_probability(choice, in_preferred_zone, person.is_in_temporary)
             verdict = allocation.answer(choice, person.luck.random() < p_decline, app.declines)
-            declined = verdict is not Answer.ACCEPTED  # (verdict.declined)
+            declined = verdict.declined
             person.offers += 1
             person.declines += declined
             unit.offers += 1
