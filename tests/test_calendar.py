@@ -45,10 +45,11 @@ operation = st.one_of(
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(operation, max_size=120), st.integers(0, 3), st.sampled_from([1, 4, 64]))
-def test_same_order_as_a_sorted_list(ops, compact_at, split_at):
+@given(st.lists(operation, max_size=120), st.integers(0, 3), st.sampled_from([1, 4, 64]), st.sampled_from([1.0, 4.0, 64.0]))
+def test_same_order_as_a_sorted_list(ops, compact_at, split_at, epoch):
     """Entries run by time, ties in the order they were scheduled; cancelled ones never run."""
-    calendar = Calendar(compact_at=compact_at, split_at=split_at)  # compact early and often; narrow windows
+    # Compact early and often; narrow windows; short epochs.
+    calendar = Calendar(compact_at=compact_at, split_at=split_at, epoch=epoch)
     log: list[str] = []
     reference: list[tuple[float, int, str]] = []  # (time, seq, name) not yet run or cancelled
     entries = []
@@ -194,13 +195,19 @@ def test_the_clock_does_not_go_back():
 
 
 def holds_its_invariants(calendar: Calendar) -> bool:
-    """Heap entries are due before the horizon, bucketed ones at or after it; the counts add up."""
-    horizon = calendar._horizon
-    stored = calendar._heap + [e for bucket in calendar._buckets.values() for e in bucket]
+    """Heap entries are due before the horizon (the start of the next window), an epoch's waiting
+    ones in the bucket of their window from then to the end of the epoch, later ones in the bucket
+    of their epoch; the counts add up."""
+    horizon, end = calendar._horizon, calendar._epoch_end
+    windows = [(w, e) for w, bucket in calendar._buckets.items() for e in bucket]
+    later = [(k, e) for k, bucket in calendar._later.items() for e in bucket]
+    stored = calendar._heap + [e for _, e in windows] + [e for _, e in later]
     return (
         all(e.time < horizon for e in calendar._heap)
-        and all(e.time >= horizon for b in calendar._buckets.values() for e in b)
-        and sorted(calendar._windows) == sorted(calendar._buckets)
+        and horizon == calendar._next_window * calendar.window
+        and all(horizon <= e.time < end and int(e.time / calendar.window) == w for w, e in windows)
+        and all(end <= e.time and int(e.time / calendar.epoch) == k for k, e in later)
+        and sorted(calendar._epochs) == sorted(calendar._later)
         and calendar.held() == len(stored)
         and len(calendar) == sum(e.action is not None for e in stored)
     )
@@ -211,7 +218,7 @@ def test_actions_that_schedule_and_cancel_while_running(trial):
     """Random programs whose actions schedule new entries (now, within the day, on a day boundary,
     far ahead) and cancel others, live or already run; the order must be a sorted list's."""
     rng = random.Random(trial)
-    calendar = Calendar(compact_at=rng.choice([0, 1, 8, 1024]))
+    calendar = Calendar(compact_at=rng.choice([0, 1, 8, 1024]), epoch=rng.choice([1.0, 2.0, 64.0]))
     pending: dict[int, tuple[float, int]] = {}  # name -> (time, name): what a sorted list would hold
     entries: dict[int, list] = {}
     names = itertools.count()

@@ -17,14 +17,22 @@ event list and time-advance method, which change between Mesa versions; the mode
 nothing there, so it does not run Mesa's list at all (``CalendarModel.schedule_event`` raises).
 
 Layout: entries due in the current window (one day at first) are in a binary heap
-(``heapq``, compared in C); later ones wait, unsorted, in a bucket per window, and a bucket is
-put into the heap when its window comes up (a "calendar queue"). The heap stays small however
-many people there are, which keeps the cost per event flat as the population grows: one heap of
-every pending entry was 1.3x slower per event at 50 times the baseline's size, mostly in cache
-misses. A bucket that comes up with more than ``split_at`` entries makes the windows narrower
-(halved until such a bucket would hold a quarter of that, every waiting entry put into the
-bucket of its narrower window): a run with many people gets short windows, a small one keeps
-its one-day windows. Windows are powers of two of a day wide, so their bounds are exact floats.
+(``heapq``, compared in C); later ones of the current epoch (64 days) wait, unsorted, in a
+bucket per window, and a bucket is put into the heap when its window comes up (a "calendar
+queue"); entries due after the current epoch wait, unsorted, in a bucket per epoch, and an
+epoch's bucket is shared out into the buckets of its windows when the epoch comes up. The heap
+stays small however many people there are, which keeps the cost per event flat as the
+population grows: one heap of every pending entry was 1.3x slower per event at 50 times the
+baseline's size, mostly in cache misses. A bucket that comes up with more than ``split_at``
+entries makes the windows narrower (halved until such a bucket would hold a quarter of that,
+every entry waiting in the epoch put into the bucket of its narrower window): a run with many
+people gets short windows, a small one keeps its one-day windows. The windows of an epoch come
+up one after the other (a look-up per window, most of them empty); the epochs, in the order of
+a small heap of their numbers. Two levels rather than one: with short windows, a bucket per
+window for the whole future made a bucket, and a heap of bucket numbers, of nearly every entry,
+and that heap's far-apart numbers were read from memory at every window (see
+``docs/performance.md``). Windows and epochs are powers of two of a day wide, so their bounds
+are exact floats.
 
 Cancelling marks the entry (its action becomes ``None``); marked entries are dropped when they
 come up, and the calendar is rebuilt without them when they outnumber the live ones, so it
@@ -35,6 +43,7 @@ holds about one entry per person present, however long the run. The calendar hol
 from __future__ import annotations
 
 import heapq
+import math
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -63,6 +72,8 @@ _TIME_OBSERVED: Final = ("time", ObservableSignals.CHANGED)
 SPLIT_AT: Final = 64
 #: The narrowest window, in days (about 84 seconds): a burst of entries at one time cannot be split.
 MIN_WINDOW: Final = 2.0**-10
+#: Days per epoch: entries due after the current epoch wait in a bucket per epoch (:class:`Calendar`).
+EPOCH: Final = 64.0
 
 #: Cancelled entries held before the calendar considers a rebuild (:meth:`Calendar.compact`):
 #: often enough that memory stays flat in long runs, rarely enough that the one pass a rebuild
@@ -103,24 +114,34 @@ class Calendar:
             more than the live ones (rebuilding costs one pass; it keeps memory flat in long
             runs).
         split_at: Make the windows narrower when a bucket comes up with more entries than this.
+        epoch: Days per epoch, a power of two of at least a day (:data:`EPOCH`).
     """
 
     __slots__ = (
-        "_buckets", "_cancelled", "_heap", "_held", "_horizon", "_seq", "_windows",
-        "compact_at", "executed", "now", "split_at", "window",
+        "_buckets", "_cancelled", "_epoch_end", "_epochs", "_heap", "_held", "_horizon", "_later",
+        "_next_window", "_seq", "compact_at", "epoch", "executed", "now", "split_at", "window",
     )  # fmt: skip
 
-    def __init__(self, compact_at: int = COMPACT_AT, split_at: int = SPLIT_AT) -> None:
+    def __init__(self, compact_at: int = COMPACT_AT, split_at: int = SPLIT_AT, epoch: float = EPOCH) -> None:
+        if not (epoch >= 1.0 and math.frexp(epoch)[0] == 0.5):
+            raise ValueError(f"epoch must be a power of two of at least 1, not {epoch}")
         self.compact_at = compact_at
         self.split_at = split_at
+        self.epoch = epoch
         self.window = 1.0  # days per window: a power of two (halved by ``_narrow``)
         self.now = 0.0  # the clock: nothing may be scheduled before it (set by the loop that runs it)
-        # Invariant: every entry in ``_heap`` is due before ``_horizon``, every entry in a bucket
-        # at or after it; a window's bucket goes into the heap whole.
+        # Invariant: every entry in ``_heap`` is due before ``_horizon``, the start of window
+        # number ``_next_window``; every entry in ``_buckets`` at or after it and before
+        # ``_epoch_end`` (in the bucket of its window); every entry in ``_later`` at or after
+        # ``_epoch_end`` (in the bucket of its epoch, whose number is in the heap ``_epochs``).
+        # A window's bucket goes into the heap whole; an epoch's is shared out into ``_buckets``.
         self._heap: list[Entry] = []
         self._horizon = self.window
-        self._buckets: dict[int, list[Entry]] = {}  # window index -> its entries (unsorted)
-        self._windows: list[int] = []  # heap of the indices in ``_buckets``
+        self._next_window = 1  # the number of the next window to come up (the horizon's)
+        self._epoch_end = epoch
+        self._buckets: dict[int, list[Entry]] = {}  # window number -> its entries (unsorted)
+        self._later: dict[int, list[Entry]] = {}  # epoch number -> its entries (unsorted)
+        self._epochs: list[int] = []  # heap of the numbers in ``_later``
         self._seq = 0  # entries scheduled so far
         self._cancelled = 0
         self._held = 0  # entries in the heap and the buckets, cancelled ones included
@@ -156,17 +177,28 @@ class Calendar:
         self._held += 1
         if time < self._horizon:
             heappush(self._heap, entry)
-        else:
+        elif time < self._epoch_end:
             self._file(entry)
+        else:
+            self._file_later(entry)
         return entry
 
     def _file(self, entry: Entry) -> None:
-        """Put an entry due at or after the horizon into its window's bucket."""
+        """Put an entry due in the current epoch, at or after the horizon, into its window's bucket."""
         window = int(entry.time / self.window)  # time >= 0, the width a power of two: the floor, exactly
         bucket = self._buckets.get(window)
         if bucket is None:
             self._buckets[window] = [entry]
-            heappush(self._windows, window)
+        else:
+            bucket.append(entry)
+
+    def _file_later(self, entry: Entry) -> None:
+        """Put an entry due after the current epoch into its epoch's bucket."""
+        epoch = int(entry.time / self.epoch)
+        bucket = self._later.get(epoch)
+        if bucket is None:
+            self._later[epoch] = [entry]
+            heappush(self._epochs, epoch)
         else:
             bucket.append(entry)
 
@@ -187,11 +219,12 @@ class Calendar:
         """Drop cancelled entries (the order of the rest is unchanged: ``(time, seq)`` is unique)."""
         self._heap[:] = [e for e in self._heap if e.action is not None]
         heapify(self._heap)
-        for window, bucket in list(self._buckets.items()):
-            bucket[:] = [e for e in bucket if e.action is not None]
-            if not bucket:
-                del self._buckets[window]
-        self._windows[:] = sorted(self._buckets)
+        for buckets in (self._buckets, self._later):
+            for number, bucket in list(buckets.items()):
+                bucket[:] = [e for e in bucket if e.action is not None]
+                if not bucket:
+                    del buckets[number]
+        self._epochs[:] = sorted(self._later)
         self._held -= self._cancelled
         self._cancelled = 0
 
@@ -205,21 +238,51 @@ class Calendar:
                 self._held -= 1
             if heap:
                 return heap[0].time
-            if not self._windows:
+            buckets = self._buckets
+            if buckets:
+                # The heap is empty: the next window with entries comes up (there is one in this epoch).
+                window = self._next_window
+                while window not in buckets:
+                    window += 1
+                bucket = buckets.pop(window)
+                if len(bucket) > self.split_at and self.window > MIN_WINDOW and self._narrow(window, bucket):
+                    continue  # the first of the narrower windows comes up
+                heap[:] = bucket
+                heapify(heap)
+                self._next_window = window + 1
+                self._horizon = (window + 1) * self.window
+            elif self._epochs:
+                # This epoch is over: the next epoch with entries comes up, its entries shared out
+                # into the buckets of its windows.
+                epoch = heappop(self._epochs)
+                later = self._later.pop(epoch)
+                self._epoch_end = (epoch + 1) * self.epoch
+                self._next_window = int(epoch * self.epoch / self.window)
+                self._horizon = self._next_window * self.window  # entries due before it go to the heap
+                self._drop_cancelled_into(later, buckets)
+            else:
                 return INF
-            # The heap is empty: the next window with entries comes up.
-            window = heappop(self._windows)
-            bucket = self._buckets.pop(window)
-            if len(bucket) > self.split_at and self.window > MIN_WINDOW and self._narrow(bucket):
-                continue  # the first of the narrower windows comes up
-            heap[:] = bucket
-            heapify(heap)
-            self._horizon = (window + 1) * self.window
 
-    def _narrow(self, bucket: list[Entry]) -> bool:
-        """Halve the windows until ``bucket``'s entries would fill a quarter of ``split_at`` a
-        window, and put every waiting entry (``bucket``'s and the other buckets') into the bucket
-        of its new window, leaving cancelled ones out (the heap is empty: no entry is elsewhere).
+    def _drop_cancelled_into(self, entries: list[Entry], buckets: dict[int, list[Entry]]) -> None:
+        """File ``entries`` into ``buckets`` by window, leaving cancelled ones out."""
+        width = self.window
+        for entry in entries:
+            if entry.action is None:
+                self._cancelled -= 1
+                self._held -= 1
+                continue
+            window = int(entry.time / width)
+            bucket = buckets.get(window)
+            if bucket is None:
+                buckets[window] = [entry]
+            else:
+                bucket.append(entry)
+
+    def _narrow(self, window: int, bucket: list[Entry]) -> bool:
+        """Halve the windows until ``bucket`` (window number ``window``)'s entries would fill a
+        quarter of ``split_at`` a window, and put every entry waiting in the epoch (``bucket``'s
+        and the other buckets') into the bucket of its new window, leaving cancelled ones out
+        (the heap is empty: no entry of the epoch is elsewhere).
 
         Entries due at the same time count once: many at one time (timers set together, such
         as the day-0 population's reviews) cannot be split, and such a bucket narrows nothing.
@@ -234,14 +297,12 @@ class Calendar:
         while self.window > MIN_WINDOW and times * (self.window / old) > self.split_at / 4:
             self.window /= 2.0
         waiting = [bucket, *self._buckets.values()]
-        self._buckets = {}
-        self._windows = []
+        buckets: dict[int, list[Entry]] = {}
+        self._buckets = buckets
+        self._next_window = int(window * old / self.window)  # the same time: powers of two
+        self._horizon = self._next_window * self.window
         for entries in waiting:
-            for entry in entries:
-                if entry.action is not None:
-                    self._file(entry)
-        self._held -= self._cancelled
-        self._cancelled = 0
+            self._drop_cancelled_into(entries, buckets)
         return True
 
     def pop(self) -> Callable[[], None]:
