@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import math
 import random
+import threading
 import weakref
 from array import array
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import config as sc
 from sim.measures import households, windows
 from sim.model import HousingModel, clocks, hazards
 from sim.model.luck import Luck
@@ -67,6 +69,52 @@ def test_event_list_grows_with_the_people_present_not_the_run():
         # cancelled entries are dropped once they outnumber the live ones
         assert calendar.held() <= 2 * len(calendar) + calendar.compact_at + 1
     assert model.steps == 0, "the model runs on its own events, without Mesa's daily step"
+
+
+@pytest.mark.parametrize(
+    "name", [*sc.scenario_names(), "verification/mmc_rho095", "verification/mdc_treatment"]
+)
+def test_a_run_makes_no_reference_cycles(name):
+    """A run leaves nothing for Python's cycle collector, which ``CalendarModel.run_until``
+    therefore pauses while it runs: garbage in cycles would pile up until the run ended."""
+    model = HousingModel(small(name=name, years=3.0))
+    gc.collect()
+    gc.disable()
+    try:
+        model.run()
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found == 0, f"{name}: the run left {found} objects in reference cycles"
+
+
+def test_the_run_pauses_the_cycle_collector_and_restores_it():
+    """Paused while the calendar runs, on again after (an action that raises too); left off if it
+    was off; not paused on another thread (whose cycles would otherwise wait for the run)."""
+    seen: list[bool] = []
+    model = HousingModel(small(years=2.0))
+    model.calendar.schedule(10.0, lambda: seen.append(gc.isenabled()))
+    model.run_until(20.0)
+    assert seen == [False] and gc.isenabled()
+
+    def fail() -> None:
+        raise KeyError("boom")
+
+    model.calendar.schedule(30.0, fail)
+    with pytest.raises(KeyError, match="boom"):
+        model.run_until(40.0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        model.run_until(50.0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    model.calendar.schedule(60.0, lambda: seen.append(gc.isenabled()))
+    worker = threading.Thread(target=model.run_until, args=(70.0,))
+    worker.start()
+    worker.join()
+    assert seen == [False, True]
 
 
 def test_records_are_typed_columns():

@@ -42,8 +42,10 @@ holds about one entry per person present, however long the run. The calendar hol
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -367,6 +369,24 @@ class CalendarModel(mesa.Model):
         if end_time <= calendar.now:  # ``calendar.now`` is ``self.time``: this loop sets both
             warnings.warn(f"end time {end_time} is not after time {calendar.now}", RuntimeWarning, stacklevel=2)
             return
+        # The run makes no reference cycles (tests/test_performance_invariants.py checks every
+        # shipped scenario), so Python's cycle collector, which would walk the people's objects
+        # again and again as they pile up, is paused while it runs, on the main thread only
+        # (another thread's cycles would wait for the end of the run), and only if it is on.
+        pause = gc.isenabled() and threading.current_thread() is threading.main_thread()
+        if pause:
+            gc.disable()
+        try:
+            self._run_entries(end_time)
+        finally:
+            if pause:
+                gc.enable()
+        setattr(self, "time", end_time)  # noqa: B010
+        calendar.now = end_time
+
+    def _run_entries(self, end_time: float) -> None:
+        """Run every entry due up to and including ``end_time``, in order (:meth:`run_until`)."""
+        calendar = self.calendar
         next_time, pop = calendar.next_time, calendar.pop
         # ``model.time`` is Mesa's observable attribute: setting it runs Mesa's Python code, which
         # looks for observers and tells them of the change. It is set that way, through
@@ -388,8 +408,6 @@ class CalendarModel(mesa.Model):
                 store[slot] = when
             calendar.now = when
             action()
-        setattr(self, "time", end_time)  # noqa: B010
-        calendar.now = end_time
 
     def run_for(self, duration: float) -> None:
         """Run for ``duration`` time units from now (see :meth:`run_until`).
