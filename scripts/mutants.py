@@ -139,7 +139,7 @@ MUTANTS: list[Mutant] = [
     Mutant("declined_unit_next_applicant", "declined_unit_to = next_applicant: the unit is offered when the answer comes", OFFICE,
            "            self.meeting(only=unit)\n", "            pass\n"),
     Mutant("declined_not_reoffered", "a unit is not offered again to someone who declined it", OFFICE,
-           "            app.declined.add(unit.uid)\n", ""),
+           "            app.declined = {unit.uid} if app.declined is None else app.declined | {unit.uid}\n", ""),
     Mutant("chosen_home", "a home taken in the preferred zone or after a decline counts as chosen", OFFICE,
            "chosen = in_preferred_zone or app.declines > 0", "chosen = False"),
     Mutant("chosen_eviction", "a chosen home lowers the eviction hazard (choice.chosen_eviction_multiplier)", H,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right, insort
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from typing import TYPE_CHECKING
@@ -42,7 +42,10 @@ class Application:
     declines: int = 0
     penalty: int = 0
     answer_due: float = -math.inf  # an offer is out to the applicant until this day
-    declined: set[int] = field(default_factory=set)  # units declined on this application: not offered again
+    # Units declined on this application, not offered again (``None`` until the first decline:
+    # most applications never decline, and an empty set each was one more object per applicant
+    # for memory and the cycle collector).
+    declined: set[int] | None = None
 
 
 class HousingOffice:
@@ -235,8 +238,9 @@ class HousingOffice:
         for app in candidates:
             person = app.person
             options = vacant
-            if app.declined:
-                options = [u for u in vacant if u.uid not in app.declined]
+            declined_units = app.declined
+            if declined_units is not None:
+                options = [u for u in vacant if u.uid not in declined_units]
                 if not options:
                     continue
             unit = allocation.choose_unit(self.rule, app, options, cfg)
@@ -261,7 +265,7 @@ class HousingOffice:
                 if not vacant:
                     break
                 continue
-            app.declined.add(unit.uid)
+            app.declined = {unit.uid} if app.declined is None else app.declined | {unit.uid}
             if response > 0.0:
                 # The unit waits for the answer: no one else is offered it until then.
                 vacant.remove(unit)
