@@ -74,23 +74,27 @@ def test_event_list_grows_with_the_people_present_not_the_run():
 @pytest.mark.parametrize(
     "name", [*sc.scenario_names(), "verification/mmc_rho095", "verification/mdc_treatment"]
 )
-def test_a_run_makes_no_reference_cycles(name):
-    """A run leaves nothing for Python's cycle collector, which ``CalendarModel.run_until``
-    therefore pauses while it runs: garbage in cycles would pile up until the run ended."""
-    model = HousingModel(small(name=name, years=3.0))
+def test_a_model_makes_no_reference_cycles(name):
+    """Building a model and running it leave nothing for Python's cycle collector, which is
+    therefore paused while the day-0 population is built and while the calendar runs
+    (``sim.model.calendar.CyclesPaused``): garbage in cycles would pile up until the end."""
+    cfg = small(name=name, years=3.0)
     gc.collect()
     gc.disable()
     try:
+        model = HousingModel(cfg)
+        built = gc.collect()
         model.run()
-        found = gc.collect()
+        ran = gc.collect()
     finally:
         gc.enable()
-    assert found == 0, f"{name}: the run left {found} objects in reference cycles"
+    assert (built, ran) == (0, 0), f"{name}: objects left in reference cycles: {built} built, {ran} run"
 
 
 def test_the_run_pauses_the_cycle_collector_and_restores_it():
     """Paused while the calendar runs, on again after (an action that raises too); left off if it
-    was off; not paused on another thread (whose cycles would otherwise wait for the run)."""
+    was off; not paused on another thread (whose cycles would otherwise wait for the run);
+    paused while the day-0 population is built."""
     seen: list[bool] = []
     model = HousingModel(small(years=2.0))
     model.calendar.schedule(10.0, lambda: seen.append(gc.isenabled()))
@@ -115,6 +119,14 @@ def test_the_run_pauses_the_cycle_collector_and_restores_it():
     worker.start()
     worker.join()
     assert seen == [False, True]
+
+    class Noting(HousingModel):
+        def _populate(self) -> None:
+            seen.append(gc.isenabled())
+            super()._populate()
+
+    Noting(small(years=2.0))
+    assert seen == [False, True, False] and gc.isenabled(), "paused while the day-0 population is built"
 
 
 def test_records_are_typed_columns():

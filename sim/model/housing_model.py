@@ -20,7 +20,7 @@ from mypy_extensions import mypyc_attr
 
 from sim.config import DAYS_PER_YEAR, Scenario
 from sim.model import allocation
-from sim.model.calendar import CalendarModel
+from sim.model.calendar import CalendarModel, CyclesPaused
 from sim.model.clocks import Race
 from sim.model.hazards import Rates, gamma_duration
 from sim.model.luck import PersonStreams
@@ -150,7 +150,8 @@ class HousingModel(CalendarModel):
             if not (0.0 < cum[-1] < math.inf):
                 raise ValueError(f"{name}: the weights must add up to a finite number above 0, not {cum[-1]!r}")
 
-        self._populate()
+        with CyclesPaused():  # as a run: no cycles, and the collector would walk every new person
+            self._populate()
         inflow = scenario.inflow
         self.arrivals = [
             ArrivalStream(self, STREAM_TREATMENT, inflow.treatment_referrals_per_year, self._arrive_referral),
