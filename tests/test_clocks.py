@@ -193,11 +193,11 @@ def test_a_persons_stream_is_their_own(baseline):
 
 def test_a_stream_draws_its_block_then_its_mersenne_twister():
     """A person's numbers are their block in order, then ``random.Random(seed)``'s, whatever the
-    block's length (the stream takes them out of the block four at a time)."""
+    block's length (the stream takes them out of the block eight at a time)."""
     import random
     from array import array
 
-    for length in (0, 1, 6, 8, BLOCK):
+    for length in (0, 1, 6, 8, 12, 17, BLOCK):
         rng = random.Random(length)
         block = [rng.random() for _ in range(length)]
         luck = Luck(array("d", block), 99)

@@ -60,21 +60,27 @@ class Luck:
             if the block is used up).
     """
 
-    __slots__ = ("_after", "_block", "_held", "_next", "_seed", "_u1", "_u2", "_u3")
+    __slots__ = ("_after", "_block", "_held", "_next", "_seed", "_u1", "_u2", "_u3", "_u4", "_u5", "_u6", "_u7")
 
     def __init__(self, block: array[float], seed: int) -> None:
         self._block = block
         self._next = 0  # the place in the block of the next number not yet taken out of it
         self._seed = seed
         self._after: random.Random | None = None  # the numbers after the block, once it is used up
-        # The next numbers, taken out of the block three at a time with the one drawn before them
+        # The next numbers, taken out of the block seven at a time with the one drawn before them
         # (``_held`` of them are left: ``_u1`` is drawn last): a draw reads this object alone, not
         # the block's object and its numbers, which in a large population are rarely in the
-        # processor's cache by the time the person's next event comes.
+        # processor's cache by the time the person's next event comes (eight at a time, one
+        # cache line of numbers, reads the block half as often as four at a time: at 50 times
+        # the baseline's size, reading the block was 5% of a run).
         self._held = 0
         self._u1 = 0.0
         self._u2 = 0.0
         self._u3 = 0.0
+        self._u4 = 0.0
+        self._u5 = 0.0
+        self._u6 = 0.0
+        self._u7 = 0.0
 
     @classmethod
     def seeded(cls, seed: int) -> Luck:
@@ -84,25 +90,35 @@ class Luck:
     def random(self) -> float:
         """The next number, uniform in [0, 1)."""
         held = self._held
-        if held == 3:
-            self._held = 2
-            return self._u3
-        if held == 2:
-            self._held = 1
-            return self._u2
-        if held == 1:
-            self._held = 0
-            return self._u1
+        if held != 0:
+            self._held = held - 1
+            if held == 1:
+                return self._u1
+            if held == 2:
+                return self._u2
+            if held == 3:
+                return self._u3
+            if held == 4:
+                return self._u4
+            if held == 5:
+                return self._u5
+            if held == 6:
+                return self._u6
+            return self._u7
         i = self._next
         block = self._block
-        if i + 4 <= len(block):
-            self._u3 = block[i + 1]
-            self._u2 = block[i + 2]
-            self._u1 = block[i + 3]
-            self._held = 3
-            self._next = i + 4
+        if i + 8 <= len(block):
+            self._u7 = block[i + 1]
+            self._u6 = block[i + 2]
+            self._u5 = block[i + 3]
+            self._u4 = block[i + 4]
+            self._u3 = block[i + 5]
+            self._u2 = block[i + 6]
+            self._u1 = block[i + 7]
+            self._held = 7
+            self._next = i + 8
             return block[i]
-        if i < len(block):  # a block whose length is not a multiple of 4 (a test's): one at a time
+        if i < len(block):  # a block whose length is not a multiple of 8 (a test's): one at a time
             self._next = i + 1
             return block[i]
         after = self._after
