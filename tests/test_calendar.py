@@ -45,7 +45,9 @@ operation = st.one_of(
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(operation, max_size=120), st.integers(0, 3), st.sampled_from([1, 4, 64]), st.sampled_from([1.0, 4.0, 64.0]))
+@given(
+    st.lists(operation, max_size=120), st.integers(0, 3), st.sampled_from([1, 4, 64]), st.sampled_from([1.0, 4.0, 64.0])
+)
 def test_same_order_as_a_sorted_list(ops, compact_at, split_at, epoch):
     """Entries run by time, ties in the order they were scheduled; cancelled ones never run."""
     # Compact early and often; narrow windows; short epochs.

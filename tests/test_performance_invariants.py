@@ -71,9 +71,7 @@ def test_event_list_grows_with_the_people_present_not_the_run():
     assert model.steps == 0, "the model runs on its own events, without Mesa's daily step"
 
 
-@pytest.mark.parametrize(
-    "name", [*sc.scenario_names(), "verification/mmc_rho095", "verification/mdc_treatment"]
-)
+@pytest.mark.parametrize("name", [*sc.scenario_names(), "verification/mmc_rho095", "verification/mdc_treatment"])
 def test_a_model_makes_no_reference_cycles(name):
     """Building a model and running it leave nothing for Python's cycle collector, which is
     therefore paused while the day-0 population is built and while the calendar runs
