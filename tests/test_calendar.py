@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mesa.experimental.mesa_signals import ObservableSignals
 
 from sim.model import HousingModel
-from sim.model.calendar import INF, Calendar, CalendarModel
+from sim.model.calendar import INF, MAX_TIME, Calendar, CalendarModel
 from tests.conftest import small
 
 
@@ -88,6 +88,28 @@ def test_cancelling_a_run_entry_is_a_no_op():
     drain(calendar)
     calendar.cancel(entry)
     assert log == ["a"] and len(calendar) == 0 and calendar.held() == 0
+
+
+def test_times_the_windows_cannot_number_exactly_and_bad_epochs_are_refused():
+    """Below ``MAX_TIME`` every window's number is exact, so an entry at the largest time allowed
+    runs in order; at or after it (where ``window + 1`` rounds to ``window``) scheduling is refused,
+    as is an epoch that is not a power of two of at least a day."""
+    calendar = Calendar()
+    log: list[str] = []
+    last = math.nextafter(MAX_TIME, 0.0)
+    calendar.schedule(last, Recorder(log, "a"))
+    drain(calendar)
+    calendar.schedule(last, Recorder(log, "b"))  # at the time just run, as the model may
+    calendar.schedule(last, Recorder(log, "c"))
+    drain(calendar)
+    assert log == ["a", "b", "c"]
+    for bad in (MAX_TIME, math.inf, math.nan):
+        with pytest.raises(ValueError, match="holds times below"):
+            calendar.schedule(bad, Recorder(log, "x"))
+    for epoch in (0.5, 3.0, -64.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="power of two"):
+            Calendar(epoch=epoch)
+    assert Calendar(epoch=2.0).epoch == 2.0
 
 
 def test_far_future_entries_wait_in_buckets_and_come_back_in_order():

@@ -76,6 +76,9 @@ SPLIT_AT: Final = 64
 MIN_WINDOW: Final = 2.0**-10
 #: Days per epoch: entries due after the current epoch wait in a bucket per epoch (:class:`Calendar`).
 EPOCH: Final = 64.0
+#: No entry may be due at or after this time (2^43 days): below it, the number of every window,
+#: however narrow, is an integer that a float holds exactly, so windows come up in order.
+MAX_TIME: Final = 2.0**53 * MIN_WINDOW
 
 #: Cancelled entries held before the calendar considers a rebuild (:meth:`Calendar.compact`):
 #: often enough that memory stays flat in long runs, rarely enough that the one pass a rebuild
@@ -90,7 +93,7 @@ class CyclesPaused:
     The model makes no reference cycles while it runs (``tests/test_performance_invariants.py``
     checks every shipped scenario), so the collector would find nothing; but it walks the
     objects made since its last pass, and with many people present that is most of them, again
-    and again (5% of a run at 50 times the baseline's size). Paused only if it is on, and only on
+    and again (6% of a run at 50 times the baseline's size). Paused only if it is on, and only on
     the main thread: another thread's cycles would wait for the end of the block. On again at the
     end of the block, however it ends.
     """
@@ -189,10 +192,13 @@ class Calendar:
                 caller gives up its old handle: cancelling through it cancels the new event.
 
         Raises:
-            ValueError: If ``time`` is before :attr:`now` (as Mesa's ``schedule_event``).
+            ValueError: If ``time`` is before :attr:`now` (as Mesa's ``schedule_event``), or not
+                before :data:`MAX_TIME`.
         """
         if time < self.now:
             raise ValueError(f"cannot schedule an event in the past: at {time}, now is {self.now}")
+        if not time < MAX_TIME:
+            raise ValueError(f"cannot schedule an event at {time}: the calendar holds times below {MAX_TIME:g}")
         seq = self._seq
         self._seq = seq + 1
         if spare is None or spare.held:
