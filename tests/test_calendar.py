@@ -112,6 +112,22 @@ def test_times_the_windows_cannot_number_exactly_and_bad_epochs_are_refused():
     assert Calendar(epoch=2.0).epoch == 2.0
 
 
+def test_a_bucket_of_cancelled_entries_that_narrows_the_windows_leaves_the_calendar_whole():
+    """A crowded bucket whose entries were all cancelled narrows the windows and leaves nothing:
+    the horizon must follow (the start of the next window), or an entry scheduled before that
+    start would be filed in a window the calendar has already passed."""
+    calendar = Calendar(split_at=4)
+    entries = [calendar.schedule(5.0 + i / 100, Recorder([], str(i))) for i in range(10)]
+    for entry in entries:
+        calendar.cancel(entry)
+    assert calendar.next_time() == INF and calendar.window < 1.0
+    log: list[str] = []
+    calendar.schedule(3.0, Recorder(log, "a"))
+    assert holds_its_invariants(calendar)
+    drain(calendar)
+    assert log == ["a"]
+
+
 def test_far_future_entries_wait_in_buckets_and_come_back_in_order():
     calendar = Calendar()
     log: list[str] = []
