@@ -284,34 +284,33 @@ class Calendar:
                     continue  # the first of the narrower windows comes up
                 heap[:] = bucket
                 heapify(heap)
-                self._next_window = window + 1
-                self._horizon = (window + 1) * self.window
+                self._come_to(window + 1)
             elif self._epochs:
                 # This epoch is over: the next epoch with entries comes up, its entries shared out
                 # into the buckets of its windows.
                 epoch = heappop(self._epochs)
                 later = self._later.pop(epoch)
                 self._epoch_end = (epoch + 1) * self.epoch
-                self._next_window = int(epoch * self.epoch / self.window)
-                self._horizon = self._next_window * self.window  # entries due before it go to the heap
-                self._drop_cancelled_into(later, buckets)
+                self._come_to(int(epoch * self.epoch / self.window))
+                self._refile(later)
             else:
                 return INF
 
-    def _drop_cancelled_into(self, entries: list[Entry], buckets: dict[int, list[Entry]]) -> None:
-        """File ``entries`` into ``buckets`` by window, leaving cancelled ones out."""
-        width = self.window
+    def _come_to(self, window: int) -> None:
+        """Make window number ``window`` the next to come up: the horizon is its start, and
+        entries due before it go to the heap (the one place the two are set, so they agree)."""
+        self._next_window = window
+        self._horizon = window * self.window
+
+    def _refile(self, entries: list[Entry]) -> None:
+        """File ``entries``, all due in the current epoch, into their windows' buckets, leaving
+        cancelled ones out."""
         for entry in entries:
             if entry.action is None:
                 self._cancelled -= 1
                 self._held -= 1
-                continue
-            window = int(entry.time / width)
-            bucket = buckets.get(window)
-            if bucket is None:
-                buckets[window] = [entry]
             else:
-                bucket.append(entry)
+                self._file(entry)
 
     def _narrow(self, window: int, bucket: list[Entry]) -> bool:
         """Halve the windows until ``bucket`` (window number ``window``)'s entries would fill a
@@ -332,12 +331,10 @@ class Calendar:
         while self.window > MIN_WINDOW and times * (self.window / old) > self.split_at / 4:
             self.window /= 2.0
         waiting = [bucket, *self._buckets.values()]
-        buckets: dict[int, list[Entry]] = {}
-        self._buckets = buckets
-        self._next_window = int(window * old / self.window)  # the same time: powers of two
-        self._horizon = self._next_window * self.window
+        self._buckets = {}
+        self._come_to(int(window * old / self.window))  # the same time: powers of two
         for entries in waiting:
-            self._drop_cancelled_into(entries, buckets)
+            self._refile(entries)
         return True
 
     def pop(self) -> Callable[[], None]:
