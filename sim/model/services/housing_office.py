@@ -174,10 +174,11 @@ class HousingOffice:
         at the front of the list. The applications considered are those on the list when the
         meeting starts and still on it when the walk comes to them, each once, in their order
         then: the walk goes over the list itself (a copy would cost a pass over every
-        application at every meeting), and when the list has changed since its last step (an applicant housed or put back in the queue, a new
-        application from a training flat's tenant) it finds its place again after the last entry
-        it looked at, skipping the applications it has offered a unit to (put further back) and
-        those made since the meeting began. (During a meeting only the applicant being offered
+        application at every meeting), and when the list has changed since its last step (an
+        applicant housed or put back in the queue, a new application from a training flat's
+        tenant) it finds its place again after the last entry it looked at, skipping the
+        applications it has offered a unit to (put further back) and those made since the
+        meeting began. (During a meeting only the applicant being offered
         a unit is housed, withdrawn or moved in the queue, so a copy taken at the start would
         give the same applicants; an applicant withdrawn before the walk came to them would be
         offered a unit from a copy, and is skipped here.)
